@@ -1,0 +1,75 @@
+# PetSwipe ops pipelines: thin targets over the `petswipe-ops` command line.
+ENV ?= local
+VERSION ?=
+FAULT ?=
+SCENARIO ?= smoke
+STEPS ?= 1
+AUTO_APPROVE ?= 1
+PORT ?= 4200
+
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV := uv
+OPS := $(UV) run --frozen petswipe-ops
+APPROVAL := $(if $(filter 1 yes true,$(AUTO_APPROVE)),--auto-approve,--manual-approve)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test lint release deploy-canary tf-plan tf-apply db-migrate \
+	db-rollback db-status policy-validate sandbox-up sandbox-down sandbox-status ui
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+.venv/.ready: pyproject.toml uv.lock scripts/bootstrap.sh
+	@scripts/bootstrap.sh
+	@touch $@
+
+setup: .venv/.ready ## install everything (uv, haproxy, postgresql, Python deps, k6, terraform)
+
+demo: setup ## release a healthy version (promoted) and a faulty one (rolled back)
+	@$(OPS) demo --env $(ENV)
+
+test: setup ## run the test suite (unit and integration)
+	@$(UV) run --frozen pytest -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
+
+lint: setup ## ruff lint and format check
+	@$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
+
+release: setup ## make release ENV=local VERSION=1.2.0 [FAULT=error_rate=0.05|latency_ms=800]
+	@test -n "$(VERSION)" || { echo "error: set VERSION, e.g. make release VERSION=1.2.0" >&2; exit 2; }
+	@$(OPS) release --env $(ENV) --version $(VERSION) $(if $(FAULT),--fault $(FAULT)) $(APPROVAL)
+
+deploy-canary: setup ## only the canary: make deploy-canary ENV=local VERSION=1.2.0
+	@test -n "$(VERSION)" || { echo "error: set VERSION, e.g. make deploy-canary VERSION=1.2.0" >&2; exit 2; }
+	@$(OPS) deploy-canary --env $(ENV) --version $(VERSION) $(if $(FAULT),--fault $(FAULT))
+
+tf-plan: setup ## terraform plan of terraform/environments/$(ENV), saved
+	@$(OPS) tf plan --env $(ENV) $(if $(VERSION),--version $(VERSION))
+
+tf-apply: setup ## apply the plan saved by tf-plan
+	@$(OPS) tf apply --env $(ENV)
+
+db-migrate: setup ## alembic upgrade to head with recorded history
+	@$(OPS) db migrate --env $(ENV)
+
+db-rollback: setup ## alembic downgrade by STEPS (default 1)
+	@$(OPS) db rollback --env $(ENV) --steps $(STEPS)
+
+db-status: setup ## current revision, pending and history
+	@$(OPS) db status --env $(ENV)
+
+policy-validate: setup ## rego policy tests and the manifest of $(ENV)
+	@$(OPS) policy-validate --env $(ENV)
+
+sandbox-up: setup ## start the local sandbox (service + HAProxy on 127.0.0.1)
+	@$(OPS) sandbox up --env $(ENV)
+
+sandbox-down: setup ## stop the local sandbox, leaving no process behind
+	@$(OPS) sandbox down --env $(ENV)
+
+sandbox-status: setup ## versions running and HAProxy's weights
+	@$(OPS) sandbox status --env $(ENV)
+
+ui: setup ## the Prefect UI on http://127.0.0.1:$(PORT)
+	@echo "Prefect UI on http://127.0.0.1:$(PORT); in another shell: export PREFECT_API_URL=http://127.0.0.1:$(PORT)/api"
+	@$(UV) run --frozen prefect server start --host 127.0.0.1 --port $(PORT)

@@ -1,0 +1,260 @@
+"""`petswipe-ops`: the command line over the flows and the library (the make targets call it)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from petswipe_ops import migrations, pipeline, policy
+from petswipe_ops.config import EnvironmentConfig, load_environment
+from petswipe_ops.errors import OpsError
+from petswipe_ops.manifest import build_manifest
+from petswipe_ops.paths import project_root, run_dir
+from petswipe_ops.platform.local.sandbox import LocalSandbox
+from petswipe_ops.record import Outcome
+from petswipe_ops.release import ReleaseRequest
+from petswipe_ops.report import render_summary
+
+app = typer.Typer(help="PetSwipe ops pipelines.", no_args_is_help=True, add_completion=False)
+sandbox_app = typer.Typer(help="The local sandbox: service, HAProxy, database.")
+tf_app = typer.Typer(help="Terraform on an environment's root.")
+db_app = typer.Typer(help="Database migrations of an environment.")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(tf_app, name="tf")
+app.add_typer(db_app, name="db")
+
+Env = Annotated[str, typer.Option("--env", "-e", help="environment: deployments/<env>.yaml")]
+
+
+def reported(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an OpsError into its one sentence on stderr and a non-zero exit."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OpsError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def _config(env: str) -> EnvironmentConfig:
+    return load_environment(env, project_root())
+
+
+def _sandbox(env: str) -> LocalSandbox:
+    return LocalSandbox(_config(env))
+
+
+def _release(request: ReleaseRequest, flow: Callable[..., Any]) -> int:
+    """Run a release flow and print its outcome; 0 only when the version was promoted."""
+    pipeline.guard(request)
+    flow(request=request, return_state=True)
+    record = pipeline.ledger(request.environment).all()[-1]
+    colour = typer.colors.GREEN if record.outcome is Outcome.PROMOTED else typer.colors.RED
+    typer.secho(render_summary(record), fg=colour, bold=True)
+    return 0 if record.outcome is Outcome.PROMOTED else 1
+
+
+def _request(env: str, version: str, fault: str | None, auto_approve: bool) -> ReleaseRequest:
+    return pipeline.validate_request(
+        {
+            "environment": env,
+            "version": version,
+            "fault": fault or None,
+            "auto_approve": auto_approve,
+        }
+    )
+
+
+Version = Annotated[str, typer.Option("--version", "-v", help="semantic version, e.g. 1.4.0")]
+Fault = Annotated[
+    str | None, typer.Option(help="local only: error_rate=0.05 and/or latency_ms=800")
+]
+AutoApprove = Annotated[
+    bool, typer.Option("--auto-approve/--manual-approve", help="skip the approval pause")
+]
+
+
+@app.command()
+@reported
+def release(env: Env, version: Version, fault: Fault = None, auto_approve: AutoApprove = False):
+    """The whole pipeline: test, plan, policy, approve, apply, migrate, canary, finalize."""
+    from flows.release import release as release_flow
+
+    raise typer.Exit(_release(_request(env, version, fault, auto_approve), release_flow))
+
+
+@app.command("deploy-canary")
+@reported
+def deploy_canary(env: Env, version: Version, fault: Fault = None):
+    """Only the canary: start the version, climb the steps, finalize or roll back."""
+    from flows.release import deploy_canary as canary_flow
+
+    raise typer.Exit(_release(_request(env, version, fault, True), canary_flow))
+
+
+@app.command()
+@reported
+def demo(env: Env = "local"):
+    """Release a healthy version (promoted) and one with 5 % errors (rolled back)."""
+    from flows.release import release as release_flow
+
+    sandbox = _sandbox(env)
+    started = time.monotonic()
+    sandbox.up()
+    stable = sandbox.services.instance("stable")
+    major, minor, _ = (int(p) for p in (stable.version if stable else "1.0.0").split(".")[:3])
+    healthy, faulty = f"{major}.{minor + 1}.0", f"{major}.{minor + 2}.0"
+    typer.secho(f"\n▶ releasing healthy {healthy} to {env}", bold=True)
+    first = _release(_request(env, healthy, None, True), release_flow)
+    typer.secho(f"\n▶ releasing faulty {faulty} (5 % errors) to {env}", bold=True)
+    second = _release(_request(env, faulty, "error_rate=0.05", True), release_flow)
+    weights = sandbox.router.get_weights()
+    typer.secho("\nDemo summary", bold=True)
+    for record in pipeline.ledger(env).all()[-2:]:
+        typer.echo(f"  {render_summary(record)}")
+    typer.echo(
+        f"  HAProxy now: stable {weights.stable} % / candidate {weights.candidate} %; "
+        f"{time.monotonic() - started:.0f} s in all"
+    )
+    typer.echo(f"  Records: {run_dir(env) / 'releases'}")
+    ok = first == 0 and second == 1
+    if not ok:
+        typer.secho("the demo did not end as expected (promote, then rollback)", fg="red", err=True)
+    raise typer.Exit(0 if ok else 1)
+
+
+@sandbox_app.command("up")
+@reported
+def sandbox_up(env: Env = "local"):
+    """Start the stable version and HAProxy (idempotent)."""
+    _print_status(_sandbox(env).up())
+
+
+@sandbox_app.command("down")
+@reported
+def sandbox_down(env: Env = "local"):
+    """Stop every process of the sandbox; the database and records stay."""
+    sandbox = _sandbox(env)
+    sandbox.down()
+    typer.echo(f"sandbox {env} stopped; state kept in {sandbox.run_dir}")
+
+
+@sandbox_app.command("status")
+@reported
+def sandbox_status(env: Env = "local"):
+    """What runs, and the weights HAProxy reports."""
+    _print_status(_sandbox(env).status())
+
+
+def _print_status(status) -> None:
+    typer.echo(f"router {status.router_url}: {'up' if status.router_running else 'down'}")
+    if status.weights:
+        typer.echo(
+            f"weights: stable {status.weights.stable} / candidate {status.weights.candidate}"
+        )
+    for instance in status.versions:
+        typer.echo(f"{instance.role}: {instance.version} at {instance.endpoint}")
+
+
+def _plan_file(env: str) -> Path:
+    return run_dir(env) / "terraform" / "manual.tfplan"
+
+
+@tf_app.command("plan")
+@reported
+def tf_plan(env: Env, version: Annotated[str, typer.Option("--version")] = "0.0.0"):
+    """terraform plan of the environment's root, saved for `tf apply`."""
+    config = _config(env)
+    pipeline.validate_request({"environment": env, "version": version})
+    stable = LocalSandbox(config).services.instance("stable") if config.local else None
+    planned = pipeline.plan(config, version, stable.version if stable else "none", _plan_file(env))
+    typer.echo(planned.summary.as_markdown())
+    typer.echo(f"saved plan: {planned.plan_file}")
+
+
+@tf_app.command("apply")
+@reported
+def tf_apply(env: Env):
+    """Apply the plan saved by `tf plan`, and nothing else."""
+    plan_file = _plan_file(env)
+    if not plan_file.is_file():
+        raise OpsError(f"there is no saved plan for {env}; run `make tf-plan ENV={env}` first.")
+    config = _config(env)
+    outputs = pipeline.apply(
+        config, pipeline.PlannedChange.model_construct(plan_file=str(plan_file))
+    )
+    plan_file.unlink()
+    typer.echo(json.dumps(outputs, indent=2))
+
+
+@db_app.command("migrate")
+@reported
+def db_migrate(env: Env):
+    """alembic upgrade to head, one recorded step at a time."""
+    sandbox = _sandbox(env)
+    sandbox.run_dir.mkdir(parents=True, exist_ok=True)
+    steps = migrations.upgrade(sandbox.database_url, sandbox.migrations_dir)
+    for step in steps:
+        typer.echo(f"upgraded {step.revision} ({step.script}) in {step.execution_ms:.0f} ms")
+    if not steps:
+        typer.echo("schema already at head")
+
+
+@db_app.command("rollback")
+@reported
+def db_rollback(env: Env, steps: int = 1):
+    """alembic downgrade by STEPS revisions."""
+    sandbox = _sandbox(env)
+    for step in migrations.downgrade(sandbox.database_url, sandbox.migrations_dir, steps=steps):
+        typer.echo(f"downgraded {step.revision} in {step.execution_ms:.0f} ms")
+
+
+@db_app.command("status")
+@reported
+def db_status(env: Env):
+    """Current revision, pending ones and the recorded history."""
+    sandbox = _sandbox(env)
+    status = migrations.status(sandbox.database_url, sandbox.migrations_dir)
+    typer.echo(f"current: {status.current or 'none'}  head: {status.head}")
+    typer.echo(f"pending: {', '.join(status.pending) or 'none'}")
+    for step in status.history:
+        mark = "ok" if step.success else f"FAILED: {step.error}"
+        typer.echo(
+            f"{step.started_at:%Y-%m-%d %H:%M:%S} {step.direction:9} {step.revision} "
+            f"{step.checksum[:12]} {step.execution_ms:7.0f} ms {mark}"
+        )
+
+
+@app.command("policy-validate")
+@reported
+def policy_validate(env: Env = "local", version: str = "1.0.0"):
+    """Run the rego policies' tests, then judge the environment's manifest."""
+    policies = project_root() / "policies"
+    tests = policy.run_policy_tests(policies)
+    failed = [t for t in tests.results if not t.passed]
+    typer.echo(f"{len(tests.results) - len(failed)} of {len(tests.results)} policy tests passed")
+    for test in failed:
+        typer.secho(f"  failed: {test.package}.{test.name}", fg="red")
+    report = policy.enforce(build_manifest(_config(env), version), policies)
+    typer.echo(f"manifest of {env} {version}: allowed by {', '.join(report.policies)}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app(prog_name="petswipe-ops")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

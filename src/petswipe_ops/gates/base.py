@@ -1,0 +1,62 @@
+"""What every gate takes and returns, so the canary engine can use any of them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from petswipe_ops.config import Slo
+from petswipe_ops.metrics import VersionMetrics
+
+
+class Verdict(StrEnum):
+    PROMOTE = "promote"
+    ROLLBACK = "rollback"
+    CONTINUE = "continue"
+
+
+class GateInput(BaseModel):
+    """One canary step's window so far, for both versions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    candidate: VersionMetrics
+    stable: VersionMetrics
+    slo: Slo
+    min_requests: int
+    elapsed_seconds: float = 0.0
+
+
+class GateDecision(BaseModel):
+    """A verdict with the numbers it was taken on, kept for the release record."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Verdict
+    reason: str
+    needed_requests: int = Field(0, description="candidate requests still needed to pass")
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class Gate(Protocol):
+    name: str
+
+    def evaluate(self, observation: GateInput) -> GateDecision: ...
+
+
+def describe(metrics: VersionMetrics) -> dict[str, Any]:
+    """The evidence a report shows for one version's window."""
+    return {
+        "requests": metrics.requests,
+        "errors": metrics.errors,
+        "error_rate": round(metrics.error_rate, 5),
+        "p50_ms": _ms(metrics.quantile(0.50)),
+        "p95_ms": _ms(metrics.quantile(0.95)),
+        "p99_ms": _ms(metrics.quantile(0.99)),
+    }
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

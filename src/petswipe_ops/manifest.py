@@ -1,0 +1,30 @@
+"""The deployment manifest: what the policies judge before anything is applied."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from petswipe_ops.config import EnvironmentConfig
+
+
+def build_manifest(config: EnvironmentConfig, version: str) -> dict[str, Any]:
+    """Describe the release of `version` to `config`'s environment as plain data."""
+    service = config.service
+    registry, _, repository = service.image.partition("/")
+    return {
+        "environment": config.environment,
+        "platform": config.platform.value,
+        "service": service.name,
+        "image": {
+            "registry": registry,
+            "repository": repository,
+            "tag": version,
+            "reference": f"{service.image}:{version}",
+        },
+        "replicas": service.replicas,
+        "health_check": service.health_check.model_dump(),
+        "resources": service.resources.model_dump(),
+        "security": service.security.model_dump(),
+        "secrets": [{"name": name, "source": "secret-store"} for name in service.secrets],
+        "cost": {"monthly_usd": service.monthly_cost_usd},
+    }

@@ -1,0 +1,213 @@
+"""The release pipeline's stages as plain functions, one per box of the diagram.
+
+Each takes what it needs and returns what the next stage or the report needs;
+the Prefect flow only orders them, records them and handles pauses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from petswipe_ops import migrations, policy
+from petswipe_ops.canary import StepResult, run_step
+from petswipe_ops.config import EnvironmentConfig, Platform, load_environment
+from petswipe_ops.errors import ConfigError, OpsError
+from petswipe_ops.gates import build_gate
+from petswipe_ops.k6 import BackgroundLoad, k6_binary
+from petswipe_ops.manifest import build_manifest
+from petswipe_ops.paths import project_root, run_dir
+from petswipe_ops.platform import open_platform
+from petswipe_ops.platform.local.sandbox import LocalSandbox, haproxy_binary
+from petswipe_ops.platform.seams import VersionInstance
+from petswipe_ops.record import Outcome, ReleaseLedger
+from petswipe_ops.release import Fault, ReleaseRequest
+from petswipe_ops.terraform import PlanSummary, Terraform, find_terraform, summarize_plan
+
+
+class ReleaseFailed(OpsError):
+    """The release did not go through; the run ends Failed with this reason."""
+
+    exit_code = 1
+
+
+class PlannedChange(BaseModel):
+    plan_file: str
+    summary: PlanSummary
+
+    def headline(self) -> str:
+        """`2 outputs change, 0 resources` — what an approver reads first."""
+        resources = sum(n for a, n in self.summary.counts.items() if a.value != "no-op")
+        outputs = [o.name for o in self.summary.outputs if o.action.value != "no-op"]
+        return f"{resources} resource changes, outputs changing: {', '.join(outputs) or 'none'}"
+
+
+def validate_request(raw: dict[str, Any] | ReleaseRequest) -> ReleaseRequest:
+    """The request as a model; a bad field is one ConfigError sentence."""
+    if isinstance(raw, ReleaseRequest):
+        return raw
+    try:
+        return ReleaseRequest.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        message = str(first.get("ctx", {}).get("error") or first["msg"])
+        raise ConfigError(f"release parameter '{field}' is invalid: {message}.") from exc
+
+
+def guard(request: ReleaseRequest) -> EnvironmentConfig:
+    """Refuse a release that cannot succeed, before anything is changed."""
+    config = load_environment(request.environment, project_root())
+    if request.fault and config.platform is not Platform.LOCAL:
+        raise ConfigError("faults can only be injected into the local sandbox; drop `fault`.")
+    open_platform(config)
+    haproxy_binary()
+    k6_binary()
+    find_terraform()
+    return config
+
+
+def ledger(environment: str) -> ReleaseLedger:
+    return ReleaseLedger(run_dir(environment) / "releases")
+
+
+def reconcile(config: EnvironmentConfig, sandbox: LocalSandbox) -> list[str]:
+    """Roll back what a crashed earlier release left behind; return their ids."""
+    book = ledger(config.environment)
+    crashed = book.unfinished()
+    if crashed:
+        rollback(sandbox)
+    for record in crashed:
+        book.finish(
+            record.release_id,
+            Outcome.ROLLED_BACK,
+            "the run ended without finishing; the next release put traffic back on stable",
+            sandbox.router.get_weights().model_dump(),
+        )
+    return [r.release_id for r in crashed]
+
+
+def terraform_for(config: EnvironmentConfig) -> Terraform:
+    root = project_root() / "terraform" / "environments" / config.environment
+    return Terraform(root, run_dir(config.environment) / "terraform")
+
+
+def infra_tests(config: EnvironmentConfig) -> dict[str, Any]:
+    """terraform fmt/validate on the environment's root and the rego policies' own tests."""
+    tf = terraform_for(config)
+    tf.check_format()
+    tf.init()
+    tf.validate()
+    tests = policy.run_policy_tests(project_root() / "policies")
+    failed = [t for t in tests.results if not t.passed]
+    if failed:
+        names = ", ".join(f"{t.package}.{t.name}" for t in failed)
+        raise ReleaseFailed(f"{len(failed)} policy tests failed: {names}; fix the policies.")
+    return {"terraform": "fmt and validate passed", "policy_tests": len(tests.results)}
+
+
+def plan(
+    config: EnvironmentConfig, version: str, stable_version: str, plan_file: Path
+) -> PlannedChange:
+    tf = terraform_for(config)
+    tf.init()
+    tf.plan(
+        {
+            "environment": config.environment,
+            "release_version": version,
+            "stable_version": stable_version,
+            "candidate_weight": "0",
+        },
+        plan_file,
+    )
+    return PlannedChange(plan_file=str(plan_file), summary=summarize_plan(tf.show_json(plan_file)))
+
+
+def apply(config: EnvironmentConfig, planned: PlannedChange) -> dict[str, Any]:
+    tf = terraform_for(config)
+    tf.apply(Path(planned.plan_file))
+    return tf.outputs()
+
+
+def check_policies(config: EnvironmentConfig, version: str) -> policy.PolicyReport:
+    return policy.enforce(build_manifest(config, version), project_root() / "policies")
+
+
+def migrate(sandbox: LocalSandbox) -> list[migrations.MigrationStep]:
+    return migrations.upgrade(sandbox.database_url, sandbox.migrations_dir)
+
+
+def start_candidate(sandbox: LocalSandbox, request: ReleaseRequest) -> VersionInstance:
+    """Start the candidate, check its health, and attach it to the router at weight 0."""
+    existing = sandbox.services.instance("candidate")
+    if existing is not None:
+        sandbox.router.detach_candidate()
+        sandbox.services.stop(existing)
+    candidate = sandbox.services.start(
+        request.version, "candidate", Fault.parse(request.fault).as_env()
+    )
+    if not sandbox.services.healthy(candidate):
+        raise ReleaseFailed(f"candidate {request.version} failed its health check.")
+    sandbox.router.attach_candidate(candidate)
+    return candidate
+
+
+def canary_traffic(sandbox: LocalSandbox, release_id: str) -> BackgroundLoad:
+    """k6 sending the configured rate through the router for as long as the canary may take."""
+    canary = sandbox.config.canary
+    budget = int(canary.max_step_seconds * len(canary.steps) + 30)
+    return BackgroundLoad(
+        project_root() / "load_tests" / "canary.js",
+        {
+            "BASE_URL": sandbox.router_url,
+            "RATE": str(canary.traffic_rate),
+            "DURATION": f"{budget}s",
+        },
+        sandbox.run_dir / "logs" / f"k6-canary-{release_id}.log",
+    )
+
+
+def canary_step(
+    sandbox: LocalSandbox,
+    candidate: VersionInstance,
+    weight: int,
+    traffic: BackgroundLoad,
+    on_observation=lambda decision, elapsed: None,
+) -> StepResult:
+    stable = sandbox.services.instance("stable")
+    if stable is None:
+        raise ReleaseFailed("the stable version is not running; start it with `make sandbox-up`.")
+    config = sandbox.config
+    return run_step(
+        weight=weight,
+        router=sandbox.router,
+        metrics=sandbox.metrics,
+        candidate=candidate,
+        stable=stable,
+        gate=build_gate(config.canary.gate),
+        canary=config.canary,
+        slo=config.slo,
+        on_observation=on_observation,
+        traffic_alive=traffic.check_running,
+    )
+
+
+def finalize(sandbox: LocalSandbox, candidate: VersionInstance) -> dict[str, int]:
+    """The candidate becomes stable; the old stable version stops."""
+    old = sandbox.services.instance("stable")
+    sandbox.router.promote_candidate(candidate)
+    if old is not None:
+        sandbox.services.stop(old)
+    sandbox.services.rename(candidate, "stable")
+    return sandbox.router.get_weights().model_dump()
+
+
+def rollback(sandbox: LocalSandbox) -> dict[str, int]:
+    """Traffic back to stable 100 %, candidate stopped; read back from the router itself."""
+    sandbox.router.detach_candidate()
+    candidate = sandbox.services.instance("candidate")
+    if candidate is not None:
+        sandbox.services.stop(candidate)
+    return sandbox.router.get_weights().model_dump()

@@ -1,0 +1,23 @@
+"""Platform seams and their implementations (local sandbox; AWS behind the same Protocols)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from petswipe_ops.config import EnvironmentConfig, Platform
+from petswipe_ops.errors import ConfigError
+
+if TYPE_CHECKING:
+    from petswipe_ops.platform.local.sandbox import LocalSandbox
+
+
+def open_platform(config: EnvironmentConfig) -> LocalSandbox:
+    """The platform that runs `config`'s environment."""
+    if config.platform is Platform.LOCAL:
+        from petswipe_ops.platform.local.sandbox import LocalSandbox
+
+        return LocalSandbox(config)
+    raise ConfigError(
+        f"environment '{config.environment}' targets AWS, whose adapters (ALB weighted target "
+        "groups, ECS, CloudWatch) are not part of this build; release to 'local' or add them."
+    )

@@ -1,0 +1,142 @@
+"""HAProxy as the traffic router: a config file to start it, the runtime API to steer it.
+
+Weights move live through the admin socket (`set weight`), never by a reload, and
+are read back from HAProxy itself so a report shows what the router really does.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from petswipe_ops.errors import SandboxError
+from petswipe_ops.platform.seams import VersionInstance, Weights
+
+BACKEND = "petswipe"
+INSTALL_HINT = "install it with `apt-get install haproxy` (Debian) or `brew install haproxy`"
+
+
+def render_config(
+    *,
+    router_port: int,
+    stable_port: int,
+    candidate_port: int,
+    socket_path: Path,
+    health_path: str,
+    health_interval_s: int,
+) -> str:
+    """HAProxy config: one frontend, a stable server at 100 and a parked candidate at 0."""
+    check = f"check inter {health_interval_s}s fall 2 rise 1"
+    return "\n".join(
+        [
+            "global",
+            f"    stats socket {socket_path} mode 600 level admin",
+            "    maxconn 4096",
+            "",
+            "defaults",
+            "    mode http",
+            "    timeout connect 2s",
+            "    timeout client 30s",
+            "    timeout server 30s",
+            "    retries 1",
+            "",
+            "frontend petswipe_front",
+            f"    bind 127.0.0.1:{router_port}",
+            f"    default_backend {BACKEND}",
+            "",
+            f"backend {BACKEND}",
+            "    balance random",
+            f"    option httpchk GET {health_path}",
+            f"    server stable 127.0.0.1:{stable_port} weight 100 {check}",
+            f"    server candidate 127.0.0.1:{candidate_port} weight 0 disabled {check}",
+            "",
+        ]
+    )
+
+
+class HaproxyRuntime:
+    """A client of HAProxy's runtime API over its unix socket."""
+
+    def __init__(self, socket_path: Path, timeout: float = 5.0) -> None:
+        self.socket_path = socket_path
+        self.timeout = timeout
+
+    def command(self, line: str) -> str:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(self.timeout)
+                conn.connect(str(self.socket_path))
+                conn.sendall(line.encode() + b"\n")
+                chunks = []
+                while chunk := conn.recv(65536):
+                    chunks.append(chunk)
+        except OSError as exc:
+            raise SandboxError(
+                f"HAProxy's runtime socket {self.socket_path} did not answer "
+                f"({exc.strerror or exc}); start the sandbox with `make sandbox-up`."
+            ) from exc
+        reply = b"".join(chunks).decode().strip()
+        if reply and not reply[0].isdigit() and "not found" in reply.lower():
+            raise SandboxError(f"HAProxy refused '{line}': {reply}.")
+        return reply
+
+    def weight(self, server: str) -> int:
+        reply = self.command(f"get weight {BACKEND}/{server}")
+        try:
+            return int(reply.split()[0])
+        except (IndexError, ValueError) as exc:
+            raise SandboxError(
+                f"HAProxy answered '{reply}' when asked for {server}'s weight."
+            ) from exc
+
+    def server_state(self, server: str) -> dict[str, str]:
+        """One row of `show servers state` for `server`, keyed by column name."""
+        lines = self.command(f"show servers state {BACKEND}").splitlines()
+        header = next(line for line in lines if line.startswith("#")).lstrip("# ").split()
+        for line in lines:
+            fields = line.split()
+            if len(fields) >= len(header) and fields[header.index("srv_name")] == server:
+                return dict(zip(header, fields, strict=False))
+        raise SandboxError(f"HAProxy has no server {server} in backend {BACKEND}.")
+
+
+class HaproxyRouter:
+    """TrafficRouter over HAProxy: server `stable` and server `candidate` in one backend."""
+
+    def __init__(self, runtime: HaproxyRuntime) -> None:
+        self.runtime = runtime
+
+    def get_weights(self) -> Weights:
+        return Weights(
+            stable=self.runtime.weight("stable"), candidate=self.runtime.weight("candidate")
+        )
+
+    def set_candidate_weight(self, percent: int) -> Weights:
+        if not 0 <= percent <= 100:
+            raise SandboxError(f"a candidate weight must be 0..100 percent, not {percent}.")
+        self.runtime.command(f"set weight {BACKEND}/candidate {percent}")
+        self.runtime.command(f"set weight {BACKEND}/stable {100 - percent}")
+        return self.get_weights()
+
+    def attach_candidate(self, instance: VersionInstance) -> None:
+        host, port = _host_port(instance.endpoint)
+        self.runtime.command(f"set weight {BACKEND}/candidate 0")
+        self.runtime.command(f"set server {BACKEND}/candidate addr {host} port {port}")
+        self.runtime.command(f"set server {BACKEND}/candidate state ready")
+
+    def promote_candidate(self, instance: VersionInstance) -> None:
+        """Point `stable` at the candidate's address, then park `candidate` again."""
+        host, port = _host_port(instance.endpoint)
+        self.runtime.command(f"set server {BACKEND}/stable addr {host} port {port}")
+        self.runtime.command(f"set weight {BACKEND}/stable 100")
+        self.detach_candidate()
+
+    def detach_candidate(self) -> None:
+        self.runtime.command(f"set weight {BACKEND}/stable 100")
+        self.runtime.command(f"set weight {BACKEND}/candidate 0")
+        self.runtime.command(f"set server {BACKEND}/candidate state maint")
+
+
+def _host_port(endpoint: str) -> tuple[str, int]:
+    host, _, port = endpoint.removeprefix("http://").rstrip("/").rpartition(":")
+    return host, int(port)

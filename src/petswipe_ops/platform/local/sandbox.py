@@ -1,0 +1,153 @@
+"""The local sandbox: the reference service behind HAProxy, all state in one run folder.
+
+`up()` is idempotent and `down()` leaves no process behind, so a user can call
+either at any time; releases call `up()` themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from petswipe_ops import migrations
+from petswipe_ops.config import EnvironmentConfig
+from petswipe_ops.errors import ConfigError, SandboxError
+from petswipe_ops.paths import project_root, run_dir
+from petswipe_ops.platform.local.haproxy import (
+    INSTALL_HINT,
+    HaproxyRouter,
+    HaproxyRuntime,
+    render_config,
+)
+from petswipe_ops.platform.local.prometheus import PrometheusScraper
+from petswipe_ops.platform.local.services import ProcessRunner, alive, terminate
+from petswipe_ops.platform.seams import VersionInstance, Weights
+from petswipe_ops.proc import find_binary, run
+
+
+class SandboxStatus(BaseModel):
+    environment: str
+    run_dir: str
+    router_url: str
+    router_running: bool
+    weights: Weights | None
+    versions: list[VersionInstance]
+
+
+def haproxy_binary() -> str:
+    return find_binary("haproxy", env_var="PETSWIPE_HAPROXY_BIN", install_hint=INSTALL_HINT)
+
+
+class LocalSandbox:
+    """Router, services, metrics and database of one local environment."""
+
+    def __init__(self, config: EnvironmentConfig, root: Path | None = None) -> None:
+        if config.local is None:
+            raise ConfigError(
+                f"environment '{config.environment}' runs on {config.platform.value}, "
+                "not on the local sandbox."
+            )
+        self.config = config
+        self.local = config.local
+        self.root = root or project_root()
+        self.run_dir = run_dir(config.environment)
+        self.socket_path = self.run_dir / "haproxy.sock"
+        self.pid_file = self.run_dir / "haproxy.pid"
+        self.database_url = self.local.database_url or f"sqlite:///{self.run_dir / 'petswipe.db'}"
+        self.services = ProcessRunner(
+            script=self.root / "sandbox" / "petswipe_service.py",
+            run_dir=self.run_dir,
+            ports=self.local.service_ports,
+            database_url=self.database_url,
+            health_path=config.service.health_check.path,
+        )
+        self.router = HaproxyRouter(HaproxyRuntime(self.socket_path))
+        self.metrics = PrometheusScraper()
+
+    @property
+    def router_url(self) -> str:
+        return f"http://127.0.0.1:{self.local.router_port}"
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.root / "migrations"
+
+    def up(self) -> SandboxStatus:
+        """Start the stable version and HAProxy if they are not up.
+
+        A new database gets the schema first; an existing one is left to the release's
+        migrate stage, which checks and records every step.
+        """
+        binary = haproxy_binary()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if migrations.status(self.database_url, self.migrations_dir).current is None:
+            migrations.upgrade(self.database_url, self.migrations_dir)
+        stable = self.services.instance("stable") or self.services.start(
+            self.local.stable_version, "stable", {}
+        )
+        if not self._router_running():
+            self._start_router(binary, stable)
+        return self.status()
+
+    def _start_router(self, binary: str, stable: VersionInstance) -> None:
+        stable_port = int(stable.endpoint.rsplit(":", 1)[1])
+        spare = next(p for p in self.local.service_ports if p != stable_port)
+        cfg = self.run_dir / "haproxy.cfg"
+        cfg.write_text(
+            render_config(
+                router_port=self.local.router_port,
+                stable_port=stable_port,
+                candidate_port=spare,
+                socket_path=self.socket_path,
+                health_path=self.config.service.health_check.path,
+                health_interval_s=self.config.service.health_check.interval_seconds,
+            )
+        )
+        run([binary, "-c", "-q", "-f", str(cfg)], timeout=15)
+        self.socket_path.unlink(missing_ok=True)
+        run([binary, "-D", "-f", str(cfg), "-p", str(self.pid_file)], timeout=15)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self._router_running():
+                return
+            time.sleep(0.05)
+        raise SandboxError(f"HAProxy did not open {self.socket_path} within 10 s; see {cfg}.")
+
+    def _router_pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().split()[0])
+        except (FileNotFoundError, ValueError, IndexError):
+            return None
+        return pid if alive(pid) else None
+
+    def _router_running(self) -> bool:
+        if self._router_pid() is None or not self.socket_path.exists():
+            return False
+        try:
+            self.router.runtime.command("show info")
+        except SandboxError:
+            return False
+        return True
+
+    def down(self) -> None:
+        """Stop every version and HAProxy; the database and records stay."""
+        for instance in self.services.running():
+            self.services.stop(instance)
+        pid = self._router_pid()
+        if pid is not None:
+            terminate(pid, group=False)
+        self.pid_file.unlink(missing_ok=True)
+        self.socket_path.unlink(missing_ok=True)
+
+    def status(self) -> SandboxStatus:
+        router_running = self._router_running()
+        return SandboxStatus(
+            environment=self.config.environment,
+            run_dir=str(self.run_dir),
+            router_url=self.router_url,
+            router_running=router_running,
+            weights=self.router.get_weights() if router_running else None,
+            versions=self.services.running(),
+        )

@@ -1,0 +1,76 @@
+"""The small interfaces the release pipeline talks to; each platform implements them.
+
+The flows never call boto3, a subprocess or HAProxy directly: they hold a `Platform`
+and ask it to move traffic, start a version, read metrics or reach the database.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from petswipe_ops.metrics import VersionMetrics
+
+
+class Weights(BaseModel):
+    """Traffic split in percent, as the router itself reports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stable: int
+    candidate: int
+
+
+class VersionInstance(BaseModel):
+    """A running version of the service, as far as the pipeline needs to know it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: str
+    role: str
+    endpoint: str
+    handle: str
+
+
+@runtime_checkable
+class TrafficRouter(Protocol):
+    """Splits live traffic between the stable and the candidate version."""
+
+    def get_weights(self) -> Weights: ...
+
+    def set_candidate_weight(self, percent: int) -> Weights: ...
+
+    def attach_candidate(self, instance: VersionInstance) -> None: ...
+
+    def promote_candidate(self, instance: VersionInstance) -> None: ...
+
+    def detach_candidate(self) -> None: ...
+
+
+@runtime_checkable
+class ServiceRunner(Protocol):
+    """Starts and stops versions of the service (a process locally, an ECS service on AWS)."""
+
+    def start(self, version: str, role: str, env: dict[str, str]) -> VersionInstance: ...
+
+    def stop(self, instance: VersionInstance) -> None: ...
+
+    def healthy(self, instance: VersionInstance) -> bool: ...
+
+    def running(self) -> list[VersionInstance]: ...
+
+
+@runtime_checkable
+class MetricsSource(Protocol):
+    """Cumulative request counts and latency histogram of one version."""
+
+    def read(self, instance: VersionInstance) -> VersionMetrics: ...
+
+
+@runtime_checkable
+class Database(Protocol):
+    """Where the service keeps its data; migrations run against `url`."""
+
+    @property
+    def url(self) -> str: ...

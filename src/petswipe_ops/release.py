@@ -1,0 +1,76 @@
+"""What a release asks for, and the checks on it before anything changes."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+)
+
+
+class Fault(BaseModel):
+    """Faults injected into a local candidate, for demos and tests of the gates."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    error_rate: float = Field(0.0, ge=0, le=1)
+    latency_ms: float = Field(0.0, ge=0, le=60_000)
+
+    @classmethod
+    def parse(cls, text: str | None) -> Fault:
+        """Read `error_rate=0.05,latency_ms=800` (either or both, comma separated)."""
+        if not text:
+            return cls()
+        values: dict[str, str] = {}
+        for part in text.split(","):
+            key, sep, value = part.partition("=")
+            if not sep or key.strip() not in cls.model_fields:
+                raise ValueError(
+                    f"'{part}' is not a fault; use error_rate=<0..1> and/or latency_ms=<ms>"
+                )
+            values[key.strip()] = value.strip()
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ValueError(f"{first['loc'][0]} {first['msg'].lower()}") from None
+
+    def as_env(self) -> dict[str, str]:
+        return {
+            "PETSWIPE_FAULT_ERROR_RATE": str(self.error_rate),
+            "PETSWIPE_FAULT_LATENCY_MS": str(self.latency_ms),
+        }
+
+    def __str__(self) -> str:
+        parts = [f"{k}={v:g}" for k, v in self.model_dump().items() if v]
+        return ",".join(parts) or "none"
+
+
+class ReleaseRequest(BaseModel):
+    """The release form: which version goes to which environment, and how."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    environment: str = Field("local", description="deployments/<environment>.yaml")
+    version: str = Field(description="semantic version of the build, e.g. 1.4.0")
+    auto_approve: bool = Field(False, description="skip the manual approval (CI and demos)")
+    fault: str | None = Field(
+        None,
+        description="local sandbox only: inject faults, e.g. error_rate=0.05 or latency_ms=800",
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _semver(cls, version: str) -> str:
+        if not SEMVER.match(version):
+            raise ValueError(f"'{version}' is not a semantic version such as 1.4.0 or 2.0.0-rc.1")
+        return version
+
+    @field_validator("fault")
+    @classmethod
+    def _fault(cls, fault: str | None) -> str | None:
+        Fault.parse(fault)
+        return fault

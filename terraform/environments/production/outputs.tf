@@ -1,0 +1,35 @@
+output "listener_arn" {
+  value = module.alb_canary.listener_arn
+}
+
+output "stable_target_group_arn" {
+  value = module.alb_canary.stable_target_group_arn
+}
+
+output "canary_target_group_arn" {
+  value = module.alb_canary.canary_target_group_arn
+}
+
+output "stable_service" {
+  value = module.stable.service_name
+}
+
+output "canary_service" {
+  value = module.canary.service_name
+}
+
+output "db_instance" {
+  value = module.rds.instance_id
+}
+
+output "backup_vault" {
+  value = module.backup.vault_name
+}
+
+output "release_version" {
+  value = var.release_version
+}
+
+output "candidate_weight" {
+  value = var.candidate_weight
+}

@@ -1,0 +1,110 @@
+"""Shared fixtures: an isolated copy of the project with free ports, and Prefect's harness.
+
+Integration tests never touch a user's own sandbox: each test project gets its own
+root (links to the real sandbox/, policies/, terraform/, load_tests/ and a copy of
+migrations/ and deployments/), its own run folder and ports picked at random.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from petswipe_ops.paths import project_root
+
+pytest_plugins = ["tests.fixtures.postgres"]
+
+REPO = project_root()
+LINKED = ("sandbox", "policies", "terraform", "load_tests")
+COPIED = ("migrations", "deployments")
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sockets.append(sock)
+    ports = [s.getsockname()[1] for s in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+class Project:
+    """A throwaway project root whose environments use free ports."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.run_root = root / ".sandbox"
+        root.mkdir(parents=True)
+        for name in LINKED:
+            (root / name).symlink_to(REPO / name)
+        for name in COPIED:
+            shutil.copytree(REPO / name, root / name)
+        self.set_local_ports("local")
+
+    def env(self) -> dict[str, str]:
+        return {"PETSWIPE_ROOT": str(self.root), "PETSWIPE_RUN_DIR": str(self.run_root)}
+
+    def edit(self, environment: str, change, source: str = "local") -> None:
+        """Write deployments/<environment>.yaml as `change(data)` of <source>.yaml."""
+        data = yaml.safe_load((self.root / "deployments" / f"{source}.yaml").read_text())
+        data["environment"] = environment
+        change(data)
+        (self.root / "deployments" / f"{environment}.yaml").write_text(yaml.safe_dump(data))
+
+    def set_local_ports(self, environment: str, source: str = "local") -> None:
+        router, stable, candidate = free_ports(3)
+
+        def ports(data):
+            data["local"]["router_port"] = router
+            data["local"]["service_ports"] = [stable, candidate]
+
+        self.edit(environment, ports, source)
+
+    @property
+    def terraform_root(self) -> Path:
+        return self.root / "terraform" / "environments" / "local"
+
+
+@pytest.fixture
+def make_project(tmp_path_factory, monkeypatch) -> Iterator:
+    """Create and activate a fresh Project; its sandboxes are stopped afterwards."""
+    made: list[Project] = []
+
+    def make() -> Project:
+        project = Project(tmp_path_factory.mktemp("project") / "root")
+        for key, value in project.env().items():
+            monkeypatch.setenv(key, value)
+        made.append(project)
+        return project
+
+    yield make
+    for project in made:
+        _stop_sandboxes(project)
+
+
+def _stop_sandboxes(project: Project) -> None:
+    from petswipe_ops.config import load_environment
+    from petswipe_ops.platform.local.sandbox import LocalSandbox
+
+    os.environ.update(project.env())
+    for path in (project.root / "deployments").glob("*.yaml"):
+        config = load_environment(path.stem, project.root)
+        if config.local is not None and (project.run_root / config.environment).exists():
+            LocalSandbox(config).down()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

@@ -1,0 +1,117 @@
+"""The release flow on the real sandbox: HAProxy, the reference service, k6, terraform,
+rego and SQLite, run through Prefect's test harness (a real temporary Prefect server)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from petswipe_ops import pipeline
+from petswipe_ops.config import load_environment
+from petswipe_ops.platform.local.haproxy import HaproxyRuntime
+from petswipe_ops.platform.local.sandbox import LocalSandbox
+from petswipe_ops.platform.local.services import alive
+from petswipe_ops.record import Outcome
+from petswipe_ops.release import ReleaseRequest
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
+
+
+def _sandbox(project, environment="local") -> LocalSandbox:
+    return LocalSandbox(load_environment(environment, project.root))
+
+
+def _release(environment="local", **fields):
+    from flows.release import release
+
+    return release(request=ReleaseRequest(environment=environment, auto_approve=True, **fields))
+
+
+def _last_record(environment="local"):
+    return pipeline.ledger(environment).all()[-1]
+
+
+def _runtime_weights(sandbox: LocalSandbox) -> tuple[int, int]:
+    """Weights as HAProxy itself reports them on its runtime socket."""
+    runtime = HaproxyRuntime(sandbox.socket_path)
+    return runtime.weight("stable"), runtime.weight("candidate")
+
+
+def test_healthy_release_climbs_every_step_and_is_promoted(make_project):
+    project = make_project()
+    summary = _release(version="1.1.0")
+
+    record = _last_record()
+    assert record.outcome is Outcome.PROMOTED, summary
+    steps = [d for d in record.decisions if d.stage == "canary"]
+    assert [(d.evidence["weight"], d.verdict) for d in steps] == [
+        (10, "promote"),
+        (50, "promote"),
+        (100, "promote"),
+    ]
+    assert all(d.evidence["candidate"]["requests"] >= 150 for d in steps)
+    stage_names = [s.name for s in record.stages]
+    assert stage_names[:6] == ["prepare", "test", "plan", "policy", "apply", "migrate"]
+
+    sandbox = _sandbox(project)
+    assert _runtime_weights(sandbox) == (100, 0)
+    served = httpx.get(sandbox.router_url + "/version", timeout=5).json()
+    assert served["version"] == "1.1.0"
+    assert [i.role for i in sandbox.services.running()] == ["stable"]
+
+
+def test_faulty_release_is_rolled_back_at_the_first_step(make_project):
+    project = make_project()
+    with pytest.raises(pipeline.ReleaseFailed, match="rolled back: canary gate at 10%: error rate"):
+        _release(version="1.2.0", fault="error_rate=0.05")
+
+    record = _last_record()
+    assert record.outcome is Outcome.ROLLED_BACK
+    gate = next(d for d in record.decisions if d.stage == "canary")
+    assert gate.verdict == "rollback" and gate.evidence["weight"] == 10
+    assert gate.evidence["candidate"]["errors"] >= 1
+    assert gate.evidence["candidate"]["requests"] < 150, "a clear failure does not wait"
+
+    sandbox = _sandbox(project)
+    assert _runtime_weights(sandbox) == (100, 0)
+    assert sandbox.router.runtime.server_state("candidate")["srv_admin_state"] != "0"
+    candidate_pids = [d for d in sandbox.services.running() if d.role == "candidate"]
+    assert candidate_pids == []
+    assert record.final_weights == {"stable": 100, "candidate": 0}
+    assert alive(int(sandbox.services.instance("stable").handle))
+
+
+def test_policy_violation_stops_before_apply(make_project):
+    project = make_project()
+
+    def unapproved(data):
+        data["service"]["image"] = "docker.io/someone/petswipe"
+        data["service"]["security"]["run_as_user"] = 0
+
+    project.edit("local", unapproved)
+    with pytest.raises(pipeline.ReleaseFailed, match=r"refused before any change: .*violates"):
+        _release(version="1.3.0")
+
+    record = _last_record()
+    assert record.outcome is Outcome.REFUSED
+    assert [s.name for s in record.stages][-1] == "policy"
+    denial = next(d for d in record.decisions if d.stage == "policy")
+    assert "docker.io" in denial.reason
+    assert not list((project.run_root / "local" / "terraform").glob("**/terraform.tfstate"))
+
+
+def test_edited_migration_stops_before_migrate(make_project):
+    project = make_project()
+    sandbox = _sandbox(project)
+    sandbox.up()
+    script = project.root / "migrations" / "versions" / "0001_create_tables.py"
+    script.write_text(script.read_text() + "\n# edited after it ran\n")
+
+    with pytest.raises(pipeline.ReleaseFailed, match="0001"):
+        _release(version="1.4.0")
+
+    record = _last_record()
+    migrate = record.stage("migrate")
+    assert migrate is not None and migrate.status == "failed"
+    assert record.stage("candidate") is None, "no traffic moved"
+    assert _runtime_weights(sandbox) == (100, 0)

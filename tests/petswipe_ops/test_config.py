@@ -1,0 +1,68 @@
+from pathlib import Path
+
+import pytest
+
+from petswipe_ops.config import load_environment, load_file
+from petswipe_ops.errors import ConfigError
+from petswipe_ops.paths import project_root
+
+ROOT = project_root()
+
+
+@pytest.mark.parametrize("env", ["local", "staging", "production"])
+def test_every_shipped_environment_is_valid(env):
+    config = load_environment(env, ROOT)
+    assert config.environment == env
+    assert config.canary.steps[-1] == 100
+
+
+def test_local_defaults_follow_the_seed_slos():
+    config = load_environment("local", ROOT)
+    assert config.canary.steps == [10, 50, 100]
+    assert (config.slo.error_rate, config.slo.p95_ms, config.slo.p99_ms) == (0.001, 500, 1000)
+    assert config.local is not None and config.local.router_port > 1024
+
+
+def test_unknown_environment_names_the_known_ones():
+    with pytest.raises(ConfigError, match=r"unknown environment 'qa'.*known environments: local"):
+        load_environment("qa", ROOT)
+
+
+def test_environment_name_is_checked_before_touching_the_disk():
+    with pytest.raises(ConfigError, match="not a valid environment name"):
+        load_environment("../etc", ROOT)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "local.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_broken_field_names_file_and_field(tmp_path):
+    text = (ROOT / "deployments" / "local.yaml").read_text()
+    path = _write(tmp_path, text.replace("steps: [10, 50, 100]", "steps: [10, 50, 90]"))
+    with pytest.raises(ConfigError) as err:
+        load_file(path)
+    message = str(err.value)
+    assert str(path) in message and "canary.steps" in message and "ending at 100" in message
+
+
+def test_unknown_key_is_refused(tmp_path):
+    text = (ROOT / "deployments" / "local.yaml").read_text()
+    path = _write(tmp_path, text.replace("canary:\n", "canary:\n  stepz: [1]\n", 1))
+    with pytest.raises(ConfigError, match=r"canary\.stepz"):
+        load_file(path)
+
+
+def test_yaml_syntax_error_gives_the_line(tmp_path):
+    path = _write(tmp_path, "environment: local\nservice: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"not valid YAML at line \d"):
+        load_file(path)
+
+
+def test_platform_section_must_exist(tmp_path):
+    text = (ROOT / "deployments" / "local.yaml").read_text()
+    path = _write(tmp_path, text.split("\nlocal:")[0])
+    with pytest.raises(ConfigError, match="'local' section is missing"):
+        load_file(path)

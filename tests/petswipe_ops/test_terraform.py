@@ -1,0 +1,188 @@
+"""The terraform wrapper: plan summaries on fixtures, then the real binary offline."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from petswipe_ops.errors import ExternalCommandError, MissingBinaryError, OpsError
+from petswipe_ops.terraform import Action, Terraform, find_terraform, summarize_plan
+
+ROOT = Path(__file__).resolve().parents[2]
+TERRAFORM = ROOT / "terraform"
+LOCAL_ROOT = TERRAFORM / "environments" / "local"
+
+PLAN_JSON: dict[str, Any] = {
+    "format_version": "0.2",
+    "resource_changes": [
+        {"address": "aws_lb_target_group.canary", "change": {"actions": ["create"]}},
+        {"address": "aws_ecs_service.stable", "change": {"actions": ["update"]}},
+        {"address": "aws_security_group.old", "change": {"actions": ["delete"]}},
+        {"address": "aws_db_instance.main", "change": {"actions": ["delete", "create"]}},
+        {"address": "aws_ecs_task_definition.api", "change": {"actions": ["create", "delete"]}},
+        {"address": "aws_lb.main", "change": {"actions": ["no-op"]}},
+    ],
+    "output_changes": {
+        "candidate_weight": {
+            "actions": ["update"],
+            "before": 0,
+            "after": 10,
+            "after_unknown": False,
+            "before_sensitive": False,
+            "after_sensitive": False,
+        },
+        "db_password": {
+            "actions": ["update"],
+            "before": "old-secret",
+            "after": "new-secret",
+            "after_unknown": False,
+            "before_sensitive": True,
+            "after_sensitive": True,
+        },
+        "listener_arn": {
+            "actions": ["create"],
+            "before": None,
+            "after": None,
+            "after_unknown": True,
+            "before_sensitive": False,
+            "after_sensitive": False,
+        },
+    },
+}
+
+
+def test_summarize_plan_counts_resource_changes_by_action() -> None:
+    summary = summarize_plan(PLAN_JSON)
+    assert summary.resources == {
+        Action.CREATE: ["aws_lb_target_group.canary"],
+        Action.UPDATE: ["aws_ecs_service.stable"],
+        Action.DELETE: ["aws_security_group.old"],
+        Action.REPLACE: ["aws_db_instance.main", "aws_ecs_task_definition.api"],
+        Action.NO_OP: ["aws_lb.main"],
+    }
+    assert summary.counts[Action.REPLACE] == 2
+    assert summary.has_changes
+
+
+def test_summarize_plan_masks_sensitive_outputs() -> None:
+    outputs = {o.name: o for o in summarize_plan(PLAN_JSON).outputs}
+    assert (outputs["candidate_weight"].before, outputs["candidate_weight"].after) == (0, 10)
+    assert (outputs["db_password"].before, outputs["db_password"].after) == (
+        "(sensitive)",
+        "(sensitive)",
+    )
+    assert outputs["listener_arn"].after == "(known after apply)"
+    markdown = summarize_plan(PLAN_JSON).as_markdown()
+    assert "secret" not in markdown
+    assert "| replace | 2 | `aws_db_instance.main`, `aws_ecs_task_definition.api` |" in markdown
+
+
+def test_summarize_plan_without_changes() -> None:
+    plan = {"resource_changes": [{"address": "a.b", "change": {"actions": ["no-op"]}}]}
+    assert not summarize_plan(plan).has_changes
+
+
+def test_missing_binary_override_is_one_clear_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PETSWIPE_TERRAFORM_BIN", "/nonexistent")
+    with pytest.raises(MissingBinaryError) as caught:
+        find_terraform()
+    message = str(caught.value)
+    assert message.startswith(
+        "terraform was not found at /nonexistent (set by PETSWIPE_TERRAFORM_BIN)"
+    )
+    assert message.count(".") == 1 and message.endswith("from HashiCorp.")
+
+
+def test_discovery_prefers_the_binary_in_the_virtual_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PETSWIPE_TERRAFORM_BIN", raising=False)
+    assert ".venv" in find_terraform() or "site-packages" in find_terraform()
+
+
+@pytest.fixture(scope="module")
+def terraform_binary() -> str:
+    return find_terraform()
+
+
+@pytest.fixture
+def local_root(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(LOCAL_ROOT, tmp_path / "root"))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "root",
+    sorted(p for p in TERRAFORM.glob("*/*") if p.is_dir()),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_every_root_and_module_is_formatted(
+    root: Path, terraform_binary: str, tmp_path: Path
+) -> None:
+    assert Terraform(root, tmp_path, binary=terraform_binary).fmt_check() == []
+
+
+@pytest.mark.integration
+def test_badly_formatted_file_is_reported(
+    local_root: Path, tmp_path: Path, terraform_binary: str
+) -> None:
+    (local_root / "extra.tf").write_text("locals {\nx=1\n  longer_name = 2\n}\n")
+    tf = Terraform(local_root, tmp_path / "work", binary=terraform_binary)
+    assert tf.fmt_check() == ["extra.tf"]
+    with pytest.raises(OpsError, match=r"1 terraform files .* are not formatted \(extra\.tf\)"):
+        tf.check_format()
+
+
+@pytest.mark.integration
+def test_local_root_plans_and_applies_offline(
+    local_root: Path, tmp_path: Path, terraform_binary: str
+) -> None:
+    work = tmp_path / "work"
+    tf = Terraform(local_root, work, binary=terraform_binary, timeout=120)
+    tf.init()
+    tf.validate()
+    variables = {"release_version": "1.2.0", "stable_version": "1.1.0", "candidate_weight": "10"}
+    plan_file = tf.plan(variables, work / "plan.tfplan")
+    summary = summarize_plan(tf.show_json(plan_file))
+    assert summary.has_changes
+    after = {o.name: o.after for o in summary.outputs}
+    assert after == {
+        "candidate_weight": 10,
+        "environment": "local",
+        "release_version": "1.2.0",
+        "stable_version": "1.1.0",
+        "stable_weight": 90,
+    }
+    tf.apply(plan_file)
+    assert tf.outputs() == after
+    assert tf.state_file.is_file()
+    assert sorted(p.name for p in local_root.iterdir()) == ["main.tf", "outputs.tf", "variables.tf"]
+
+
+@pytest.mark.integration
+def test_out_of_range_weight_is_refused(
+    local_root: Path, tmp_path: Path, terraform_binary: str
+) -> None:
+    tf = Terraform(local_root, tmp_path / "work", binary=terraform_binary, timeout=120)
+    tf.init()
+    variables = {"release_version": "1.2.0", "stable_version": "1.1.0", "candidate_weight": "150"}
+    with pytest.raises(
+        ExternalCommandError, match=r"terraform plan failed .*Invalid value for variable"
+    ):
+        tf.plan(variables, tmp_path / "plan.tfplan")
+
+
+@pytest.mark.integration
+def test_invalid_configuration_names_the_first_error(
+    local_root: Path, tmp_path: Path, terraform_binary: str
+) -> None:
+    (local_root / "broken.tf").write_text('output "x" {\n  value = var.missing\n}\n')
+    tf = Terraform(local_root, tmp_path / "work", binary=terraform_binary, timeout=120)
+    tf.init()
+    with pytest.raises(
+        ExternalCommandError, match=r"Reference to undeclared input variable \(broken\.tf:2\)"
+    ):
+        tf.validate()
