@@ -13,9 +13,11 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.input import RunInput
+from prefect.states import Failed, State
 
 from petswipe_ops import pipeline
 from petswipe_ops.config import EnvironmentConfig
+from petswipe_ops.errors import OpsError
 from petswipe_ops.gates import Verdict
 from petswipe_ops.locks import environment_lock
 from petswipe_ops.record import Outcome
@@ -43,16 +45,22 @@ def deploy_canary(request: ReleaseRequest) -> str:
     return _release(request, full=False)
 
 
-def _release(request: ReleaseRequest, *, full: bool) -> str:
-    config = stages.guard(request)
-    book = pipeline.ledger(config.environment)
-    record = book.create(config.environment, request.version, str(request.fault or "none"))
-    lock = pipeline.run_dir(config.environment) / "release.lock"
+def _release(request: ReleaseRequest, *, full: bool) -> str | State:
+    """Guard, lock the environment, run the stages; a refused or rolled-back release
+    ends the run Failed with its reason (no traceback: it is an outcome, not a crash)."""
     try:
-        with environment_lock(lock, config.environment, record.release_id):
-            _run(record.release_id, config, request, full=full)
-    finally:
-        _publish(record.release_id, config)
+        config = stages.guard(request)
+        lock = pipeline.run_dir(config.environment) / "release.lock"
+        with environment_lock(lock, config.environment, f"{request.version}"):
+            book = pipeline.ledger(config.environment)
+            record = book.create(config.environment, request.version, str(request.fault or "none"))
+            try:
+                _run(record.release_id, config, request, full=full)
+            finally:
+                _publish(record.release_id, config)
+    except OpsError as exc:
+        get_run_logger().error("%s", exc)
+        return Failed(message=str(exc))
     return render_summary(book.load(record.release_id))
 
 

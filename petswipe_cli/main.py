@@ -58,8 +58,13 @@ def _sandbox(env: str) -> LocalSandbox:
 def _release(request: ReleaseRequest, flow: Callable[..., Any]) -> int:
     """Run a release flow and print its outcome; 0 only when the version was promoted."""
     pipeline.guard(request)
-    flow(request=request, return_state=True)
-    record = pipeline.ledger(request.environment).all()[-1]
+    book = pipeline.ledger(request.environment)
+    before = {r.release_id for r in book.all()}
+    state = flow(request=request, return_state=True)
+    record = next((r for r in reversed(book.all()) if r.release_id not in before), None)
+    if record is None:
+        typer.secho(f"error: {state.message}", fg=typer.colors.RED, err=True)
+        return 1
     colour = typer.colors.GREEN if record.outcome is Outcome.PROMOTED else typer.colors.RED
     typer.secho(render_summary(record), fg=colour, bold=True)
     return 0 if record.outcome is Outcome.PROMOTED else 1

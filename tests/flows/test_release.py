@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from prefect.exceptions import FailedRun
 
 from petswipe_ops import pipeline
 from petswipe_ops.config import load_environment
@@ -62,7 +63,7 @@ def test_healthy_release_climbs_every_step_and_is_promoted(make_project):
 
 def test_faulty_release_is_rolled_back_at_the_first_step(make_project):
     project = make_project()
-    with pytest.raises(pipeline.ReleaseFailed, match="rolled back: canary gate at 10%: error rate"):
+    with pytest.raises(FailedRun, match="rolled back: canary gate at 10%: error rate"):
         _release(version="1.2.0", fault="error_rate=0.05")
 
     record = _last_record()
@@ -89,7 +90,7 @@ def test_policy_violation_stops_before_apply(make_project):
         data["service"]["security"]["run_as_user"] = 0
 
     project.edit("local", unapproved)
-    with pytest.raises(pipeline.ReleaseFailed, match=r"refused before any change: .*violates"):
+    with pytest.raises(FailedRun, match=r"refused before any change: .*violates"):
         _release(version="1.3.0")
 
     record = _last_record()
@@ -97,7 +98,7 @@ def test_policy_violation_stops_before_apply(make_project):
     assert [s.name for s in record.stages][-1] == "policy"
     denial = next(d for d in record.decisions if d.stage == "policy")
     assert "docker.io" in denial.reason
-    assert not list((project.run_root / "local" / "terraform").glob("**/terraform.tfstate"))
+    assert not (project.run_root / "local" / "terraform" / "terraform.tfstate").exists()
 
 
 def test_edited_migration_stops_before_migrate(make_project):
@@ -107,7 +108,7 @@ def test_edited_migration_stops_before_migrate(make_project):
     script = project.root / "migrations" / "versions" / "0001_create_tables.py"
     script.write_text(script.read_text() + "\n# edited after it ran\n")
 
-    with pytest.raises(pipeline.ReleaseFailed, match="0001"):
+    with pytest.raises(FailedRun, match="0001"):
         _release(version="1.4.0")
 
     record = _last_record()
