@@ -12,6 +12,7 @@ from prefect.artifacts import (
     create_progress_artifact,
     update_progress_artifact,
 )
+from prefect.exceptions import FlowPauseTimeout
 from prefect.input import RunInput
 from prefect.states import Failed, State
 
@@ -101,17 +102,26 @@ def _approve(
         book.decide(release_id, "approve", "approved", "auto-approved by the request", {})
         return
     get_run_logger().info("waiting for approval of %s (plan: %s)", request.version, plan)
-    answer = pause_flow_run(wait_for_input=Approval, timeout=config.approval.timeout_seconds)
+    answer = _wait_for_person(config)
     verdict = "approved" if answer.approve else "rejected"
     book.decide(release_id, "approve", verdict, answer.reason or verdict, {"plan": plan})
     if not answer.approve:
         raise pipeline.ReleaseFailed(f"rejected at approval: {answer.reason or 'no reason given'}")
 
 
+def _wait_for_person(config: EnvironmentConfig) -> Approval:
+    """Pause until a person answers the Approval form; no answer in time is a rejection."""
+    timeout = config.approval.timeout_seconds
+    try:
+        return pause_flow_run(wait_for_input=Approval, timeout=timeout, poll_interval=2)
+    except FlowPauseTimeout:
+        return Approval(approve=False, reason=f"no answer within {timeout} s")
+
+
 def _ask_person(release_id: str, config: EnvironmentConfig, question: str) -> None:
     """Pause for a person: approve to observe the step again, reject to roll back."""
     get_run_logger().warning("canary needs a decision: %s", question)
-    answer = pause_flow_run(wait_for_input=Approval, timeout=config.approval.timeout_seconds)
+    answer = _wait_for_person(config)
     verdict = "continue" if answer.approve else "rollback"
     pipeline.ledger(config.environment).decide(
         release_id, "canary-timeout", verdict, answer.reason or question, {}

@@ -371,7 +371,10 @@ def check_schema(engine: Engine, url: str) -> None:
         present = set(inspect(engine).get_table_names())
     except SQLAlchemyError as exc:
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(f"Cannot reach the database at {masked(url)} ({first}); check --database-url.")
+        fail(
+            f"Cannot reach the database at {masked(url)} ({first}); "
+            "check --database-url or PETSWIPE_DATABASE_URL."
+        )
     missing = [t for t in TABLES if t not in present]
     if missing:
         fail(

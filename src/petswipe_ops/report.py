@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from petswipe_ops.record import Outcome, ReleaseRecord
+from petswipe_ops.terraform import PlanSummary
 
 ICONS = {"passed": "✅", "failed": "❌", "skipped": "⏭️", "running": "⏳"}
 OUTCOME_TITLES = {
@@ -35,6 +36,14 @@ def render_markdown(record: ReleaseRecord) -> str:
         summary = stage.summary.replace("|", "\\|").replace("\n", " ")
         status = f"{ICONS.get(stage.status, '')} {stage.status}"
         lines.append(f"| {stage.name} | {status} | {seconds} | {summary} |")
+    plan = record.stage("plan")
+    if plan is not None and plan.details:
+        lines += [
+            "",
+            "## Terraform plan",
+            "",
+            PlanSummary.model_validate(plan.details).as_markdown(),
+        ]
     gates = [d for d in record.decisions if d.stage == "canary"]
     if gates:
         lines += [

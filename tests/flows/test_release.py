@@ -116,3 +116,58 @@ def test_edited_migration_stops_before_migrate(make_project):
     assert migrate is not None and migrate.status == "failed"
     assert record.stage("candidate") is None, "no traffic moved"
     assert _runtime_weights(sandbox) == (100, 0)
+
+
+def _paused_run_id(timeout: float = 120):
+    """The id of the release run once Prefect reports it Paused."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type={"any_": ["PAUSED"]}))
+            )
+            if runs:
+                return runs[0].id
+            time.sleep(0.5)
+    raise AssertionError("the release never paused for approval")
+
+
+def _release_in_background(version: str):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flows.release import release
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    request = ReleaseRequest(environment="local", version=version, auto_approve=False)
+    return pool, pool.submit(release, request=request, return_state=True)
+
+
+@pytest.mark.parametrize("approve", [True, False], ids=["approved", "rejected"])
+def test_release_pauses_for_approval_and_follows_the_answer(make_project, approve):
+    from prefect.flow_runs import resume_flow_run
+
+    make_project()
+    pool, future = _release_in_background("1.6.0")
+    try:
+        run_id = _paused_run_id()
+        assert _last_record().stage("apply") is None, "nothing is applied before approval"
+        resume_flow_run(run_id, run_input={"approve": approve, "reason": "change ticket 42"})
+        state = future.result(timeout=300)
+    finally:
+        pool.shutdown(wait=True)
+
+    record = _last_record()
+    approval = next(d for d in record.decisions if d.stage == "approve")
+    assert approval.verdict == ("approved" if approve else "rejected")
+    assert approval.reason == "change ticket 42"
+    if approve:
+        assert state.is_completed() and record.outcome is Outcome.PROMOTED
+    else:
+        assert state.is_failed() and record.outcome is Outcome.REFUSED
+        assert "rejected at approval: change ticket 42" in state.message
+        assert record.stage("apply") is None

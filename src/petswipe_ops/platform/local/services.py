@@ -78,8 +78,6 @@ class ProcessRunner:
             str(port),
             "--version",
             version,
-            "--database-url",
-            self.database_url,
         ]
         with log_path.open("ab") as log:
             process = subprocess.Popen(
@@ -87,7 +85,7 @@ class ProcessRunner:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, **env},
+                env={**os.environ, **env, "PETSWIPE_DATABASE_URL": self.database_url},
                 start_new_session=True,
             )
         instance = VersionInstance(
