@@ -133,6 +133,7 @@ def demo(env: Env = "local"):
         f"{time.monotonic() - started:.0f} s in all"
     )
     typer.echo(f"  Records: {run_dir(env) / 'releases'}")
+    typer.echo("  The sandbox keeps running: `make sandbox-status`, `make sandbox-down`.")
     ok = first == 0 and second == 1
     if not ok:
         typer.secho("the demo did not end as expected (promote, then rollback)", fg="red", err=True)
