@@ -89,3 +89,17 @@ def test_config_binds_everything_to_loopback(tmp_path):
     assert "server stable 127.0.0.1:2 weight 100" in text
     assert "server candidate 127.0.0.1:3 weight 0 disabled" in text
     assert "0.0.0.0" not in text
+
+
+def test_a_restarted_sandbox_runs_the_last_promoted_version(sandbox):
+    from petswipe_ops.record import Outcome, ReleaseLedger
+
+    ledger = ReleaseLedger(sandbox.run_dir / "releases")
+    record = ledger.create("local", "1.7.0", "none")
+    ledger.finish(record.release_id, Outcome.PROMOTED, "promoted")
+    rolled_back = ledger.create("local", "1.8.0", "none")
+    ledger.finish(rolled_back.release_id, Outcome.ROLLED_BACK, "rolled back")
+
+    sandbox.down()
+    status = sandbox.up()
+    assert [(v.role, v.version) for v in status.versions] == [("stable", "1.7.0")]

@@ -25,6 +25,7 @@ from petswipe_ops.platform.local.prometheus import PrometheusScraper
 from petswipe_ops.platform.local.services import ProcessRunner, alive, terminate
 from petswipe_ops.platform.seams import VersionInstance, Weights
 from petswipe_ops.proc import find_binary, run
+from petswipe_ops.record import Outcome, ReleaseLedger
 
 
 class SandboxStatus(BaseModel):
@@ -85,11 +86,20 @@ class LocalSandbox:
         if migrations.status(self.database_url, self.migrations_dir).current is None:
             migrations.upgrade(self.database_url, self.migrations_dir)
         stable = self.services.instance("stable") or self.services.start(
-            self.local.stable_version, "stable", {}
+            self.stable_version(), "stable", {}
         )
         if not self._router_running():
             self._start_router(binary, stable)
         return self.status()
+
+    def stable_version(self) -> str:
+        """The last version a release promoted here, else the environment's initial one."""
+        promoted = [
+            r
+            for r in ReleaseLedger(self.run_dir / "releases").all()
+            if r.outcome is Outcome.PROMOTED
+        ]
+        return promoted[-1].version if promoted else self.local.stable_version
 
     def _start_router(self, binary: str, stable: VersionInstance) -> None:
         stable_port = int(stable.endpoint.rsplit(":", 1)[1])
