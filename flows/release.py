@@ -21,6 +21,8 @@ from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import OpsError
 from petswipe_ops.gates import Verdict
 from petswipe_ops.locks import environment_lock
+from petswipe_ops.platform import open_platform
+from petswipe_ops.platform.seams import VersionInstance
 from petswipe_ops.record import Outcome
 from petswipe_ops.release import ReleaseRequest
 from petswipe_ops.report import render_markdown, render_summary
@@ -69,7 +71,7 @@ def _run(
     release_id: str, config: EnvironmentConfig, request: ReleaseRequest, *, full: bool
 ) -> None:
     book = pipeline.ledger(config.environment)
-    traffic_moved = False
+    changed = False
     try:
         stable_version = stages.prepare(release_id, config)
         if full:
@@ -77,16 +79,17 @@ def _run(
             planned = stages.plan(release_id, config, request.version, stable_version)
             stages.check_policies(release_id, config, request.version)
             _approve(release_id, config, request, planned.headline())
+            changed = True
             stages.apply(release_id, config, planned)
             stages.migrate(release_id, config)
-        traffic_moved = True
+        changed = True
         candidate = stages.start_candidate(release_id, config, request)
         _canary(release_id, config, candidate)
         weights = stages.finalize(release_id, config, candidate)
         book.finish(release_id, Outcome.PROMOTED, f"{request.version} promoted to 100 %", weights)
     except Exception as exc:
         reason = str(exc)
-        if traffic_moved:
+        if changed:
             weights = stages.rollback(release_id, config, reason)
             book.finish(release_id, Outcome.ROLLED_BACK, f"rolled back: {reason}", weights)
         else:
@@ -130,12 +133,12 @@ def _ask_person(release_id: str, config: EnvironmentConfig, question: str) -> No
         raise pipeline.ReleaseFailed(f"stopped by a person: {answer.reason or question}")
 
 
-def _canary(release_id: str, config: EnvironmentConfig, candidate) -> None:
+def _canary(release_id: str, config: EnvironmentConfig, candidate: VersionInstance) -> None:
     steps = config.canary.steps
     progress = create_progress_artifact(
         0, key=f"canary-{config.environment}", description="canary traffic shifted"
     )
-    with pipeline.canary_traffic(stages._sandbox(config), release_id) as traffic:
+    with open_platform(config).canary_traffic(release_id) as traffic:
         for index, weight in enumerate(steps, start=1):
             result = stages.canary_step(release_id, config, candidate, weight, traffic)
             while result.timed_out and result.verdict is Verdict.CONTINUE:

@@ -210,7 +210,7 @@ def db_migrate(env: Env):
     """alembic upgrade to head, one recorded step at a time."""
     sandbox = _sandbox(env)
     sandbox.run_dir.mkdir(parents=True, exist_ok=True)
-    steps = migrations.upgrade(sandbox.database_url, sandbox.migrations_dir)
+    steps = migrations.upgrade(sandbox.database.url, sandbox.migrations_dir)
     for step in steps:
         typer.echo(f"upgraded {step.revision} ({step.script}) in {step.execution_ms:.0f} ms")
     if not steps:
@@ -222,7 +222,7 @@ def db_migrate(env: Env):
 def db_rollback(env: Env, steps: int = 1):
     """alembic downgrade by STEPS revisions."""
     sandbox = _sandbox(env)
-    for step in migrations.downgrade(sandbox.database_url, sandbox.migrations_dir, steps=steps):
+    for step in migrations.downgrade(sandbox.database.url, sandbox.migrations_dir, steps=steps):
         typer.echo(f"downgraded {step.revision} in {step.execution_ms:.0f} ms")
 
 
@@ -231,7 +231,7 @@ def db_rollback(env: Env, steps: int = 1):
 def db_status(env: Env):
     """Current revision, pending ones and the recorded history."""
     sandbox = _sandbox(env)
-    status = migrations.status(sandbox.database_url, sandbox.migrations_dir)
+    status = migrations.status(sandbox.database.url, sandbox.migrations_dir)
     typer.echo(f"current: {status.current or 'none'}  head: {status.head}")
     typer.echo(f"pending: {', '.join(status.pending) or 'none'}")
     for step in status.history:

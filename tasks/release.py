@@ -11,16 +11,11 @@ from petswipe_ops import pipeline
 from petswipe_ops.canary import StepResult
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.gates import GateDecision
-from petswipe_ops.k6 import BackgroundLoad
-from petswipe_ops.platform.local.sandbox import LocalSandbox
-from petswipe_ops.platform.seams import VersionInstance
+from petswipe_ops.platform import open_platform
+from petswipe_ops.platform.seams import Traffic, VersionInstance
 from petswipe_ops.release import ReleaseRequest
 
 stage_task = task(cache_policy=NO_CACHE, retries=0)
-
-
-def _sandbox(config: EnvironmentConfig) -> LocalSandbox:
-    return LocalSandbox(config)
 
 
 @stage_task(name="guard")
@@ -32,12 +27,12 @@ def guard(request: ReleaseRequest) -> EnvironmentConfig:
 def prepare(release_id: str, config: EnvironmentConfig) -> str:
     book = pipeline.ledger(config.environment)
     with book.stage(release_id, "prepare") as stage:
-        sandbox = _sandbox(config)
-        status = sandbox.up()
-        reconciled = pipeline.reconcile(config, sandbox)
-        stable = sandbox.services.instance("stable")
+        platform = open_platform(config)
+        platform.up()
+        reconciled = pipeline.reconcile(config, platform)
+        stable = platform.services.instance("stable")
         stable_version = stable.version if stable else "none"
-        stage.summary = f"stable {stable_version} behind {status.router_url}"
+        stage.summary = f"stable {stable_version} serving"
         if reconciled:
             stage.summary += f"; rolled back unfinished releases {', '.join(reconciled)}"
         book.update(release_id, stable_version=stable_version)
@@ -90,7 +85,7 @@ def apply(release_id: str, config: EnvironmentConfig, planned: pipeline.PlannedC
 def migrate(release_id: str, config: EnvironmentConfig) -> None:
     logger = get_run_logger()
     with pipeline.ledger(config.environment).stage(release_id, "migrate") as stage:
-        steps = pipeline.migrate(_sandbox(config))
+        steps = pipeline.migrate(open_platform(config))
         for step in steps:
             logger.info("migration %s applied in %.0f ms", step.revision, step.execution_ms)
         stage.summary = (
@@ -104,7 +99,7 @@ def start_candidate(
     release_id: str, config: EnvironmentConfig, request: ReleaseRequest
 ) -> VersionInstance:
     with pipeline.ledger(config.environment).stage(release_id, "candidate") as stage:
-        candidate = pipeline.start_candidate(_sandbox(config), request)
+        candidate = pipeline.start_candidate(open_platform(config), request)
         stage.summary = f"{candidate.version} healthy at {candidate.endpoint}, weight 0"
     return candidate
 
@@ -115,7 +110,7 @@ def canary_step(
     config: EnvironmentConfig,
     candidate: VersionInstance,
     weight: int,
-    traffic: BackgroundLoad,
+    traffic: Traffic,
 ) -> StepResult:
     logger = get_run_logger()
     book = pipeline.ledger(config.environment)
@@ -126,7 +121,7 @@ def canary_step(
         )
 
     with book.stage(release_id, f"canary {weight}%") as stage:
-        result = pipeline.canary_step(_sandbox(config), candidate, weight, traffic, observed)
+        result = pipeline.canary_step(open_platform(config), candidate, weight, traffic, observed)
         evidence = {
             **result.decision.evidence,
             "weight": weight,
@@ -144,7 +139,7 @@ def canary_step(
 def finalize(release_id: str, config: EnvironmentConfig, candidate: VersionInstance) -> dict:
     book = pipeline.ledger(config.environment)
     with book.stage(release_id, "finalize") as stage:
-        weights = pipeline.finalize(_sandbox(config), candidate)
+        weights = pipeline.finalize(open_platform(config), candidate)
         stage.summary = f"{candidate.version} is stable; previous version stopped"
     book.decide(release_id, "finalize", "promote", stage.summary, {"router": weights})
     return weights
@@ -154,7 +149,7 @@ def finalize(release_id: str, config: EnvironmentConfig, candidate: VersionInsta
 def rollback(release_id: str, config: EnvironmentConfig, reason: str) -> dict:
     book = pipeline.ledger(config.environment)
     with book.stage(release_id, "rollback") as stage:
-        weights = pipeline.rollback(_sandbox(config))
+        weights = pipeline.rollback(open_platform(config))
         stage.summary = (
             f"router stable {weights['stable']} % / candidate {weights['candidate']} %; "
             "candidate stopped; schema kept (migrations are backward compatible, "

@@ -23,7 +23,7 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Platform(StrEnum):
+class PlatformKind(StrEnum):
     LOCAL = "local"
     AWS = "aws"
 
@@ -123,7 +123,7 @@ class AwsPlatform(Model):
 
 class EnvironmentConfig(Model):
     environment: str
-    platform: Platform
+    platform: PlatformKind
     service: Service
     canary: Canary = Canary()
     slo: Slo = Slo()

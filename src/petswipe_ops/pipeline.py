@@ -13,15 +13,13 @@ from pydantic import BaseModel, ValidationError
 
 from petswipe_ops import migrations, policy
 from petswipe_ops.canary import StepResult, run_step
-from petswipe_ops.config import EnvironmentConfig, Platform, load_environment
+from petswipe_ops.config import EnvironmentConfig, PlatformKind, load_environment
 from petswipe_ops.errors import ConfigError, OpsError
 from petswipe_ops.gates import build_gate
-from petswipe_ops.k6 import BackgroundLoad, k6_binary
 from petswipe_ops.manifest import build_manifest
 from petswipe_ops.paths import project_root, run_dir
 from petswipe_ops.platform import open_platform
-from petswipe_ops.platform.local.sandbox import LocalSandbox, haproxy_binary
-from petswipe_ops.platform.seams import VersionInstance
+from petswipe_ops.platform.seams import Platform, Traffic, VersionInstance
 from petswipe_ops.record import Outcome, ReleaseLedger
 from petswipe_ops.release import Fault, ReleaseRequest
 from petswipe_ops.terraform import PlanSummary, Terraform, find_terraform, summarize_plan
@@ -60,11 +58,9 @@ def validate_request(raw: dict[str, Any] | ReleaseRequest) -> ReleaseRequest:
 def guard(request: ReleaseRequest) -> EnvironmentConfig:
     """Refuse a release that cannot succeed, before anything is changed."""
     config = load_environment(request.environment, project_root())
-    if request.fault and config.platform is not Platform.LOCAL:
+    if request.fault and config.platform is not PlatformKind.LOCAL:
         raise ConfigError("faults can only be injected into the local sandbox; drop `fault`.")
-    open_platform(config)
-    haproxy_binary()
-    k6_binary()
+    open_platform(config).preflight()
     find_terraform()
     return config
 
@@ -73,18 +69,18 @@ def ledger(environment: str) -> ReleaseLedger:
     return ReleaseLedger(run_dir(environment) / "releases")
 
 
-def reconcile(config: EnvironmentConfig, sandbox: LocalSandbox) -> list[str]:
+def reconcile(config: EnvironmentConfig, platform: Platform) -> list[str]:
     """Roll back what a crashed earlier release left behind; return their ids."""
     book = ledger(config.environment)
     crashed = book.unfinished()
     if crashed:
-        rollback(sandbox)
+        rollback(platform)
     for record in crashed:
         book.finish(
             record.release_id,
             Outcome.ROLLED_BACK,
             "the run ended without finishing; the next release put traffic back on stable",
-            sandbox.router.get_weights().model_dump(),
+            platform.router.get_weights().model_dump(),
         )
     return [r.release_id for r in crashed]
 
@@ -135,55 +131,40 @@ def check_policies(config: EnvironmentConfig, version: str) -> policy.PolicyRepo
     return policy.enforce(build_manifest(config, version), project_root() / "policies")
 
 
-def migrate(sandbox: LocalSandbox) -> list[migrations.MigrationStep]:
-    return migrations.upgrade(sandbox.database_url, sandbox.migrations_dir)
+def migrate(platform: Platform) -> list[migrations.MigrationStep]:
+    return migrations.upgrade(platform.database.url, project_root() / "migrations")
 
 
-def start_candidate(sandbox: LocalSandbox, request: ReleaseRequest) -> VersionInstance:
+def start_candidate(platform: Platform, request: ReleaseRequest) -> VersionInstance:
     """Start the candidate, check its health, and attach it to the router at weight 0."""
-    existing = sandbox.services.instance("candidate")
+    existing = platform.services.instance("candidate")
     if existing is not None:
-        sandbox.router.detach_candidate()
-        sandbox.services.stop(existing)
-    candidate = sandbox.services.start(
+        platform.router.detach_candidate()
+        platform.services.stop(existing)
+    candidate = platform.services.start(
         request.version, "candidate", Fault.parse(request.fault).as_env()
     )
-    if not sandbox.services.healthy(candidate):
+    if not platform.services.healthy(candidate):
         raise ReleaseFailed(f"candidate {request.version} failed its health check.")
-    sandbox.router.attach_candidate(candidate)
+    platform.router.attach_candidate(candidate)
     return candidate
 
 
-def canary_traffic(sandbox: LocalSandbox, release_id: str) -> BackgroundLoad:
-    """k6 sending the configured rate through the router for as long as the canary may take."""
-    canary = sandbox.config.canary
-    budget = int(canary.max_step_seconds * len(canary.steps) + 30)
-    return BackgroundLoad(
-        project_root() / "load_tests" / "canary.js",
-        {
-            "BASE_URL": sandbox.router_url,
-            "RATE": str(canary.traffic_rate),
-            "DURATION": f"{budget}s",
-        },
-        sandbox.run_dir / "logs" / f"k6-canary-{release_id}.log",
-    )
-
-
 def canary_step(
-    sandbox: LocalSandbox,
+    platform: Platform,
     candidate: VersionInstance,
     weight: int,
-    traffic: BackgroundLoad,
+    traffic: Traffic,
     on_observation=lambda decision, elapsed: None,
 ) -> StepResult:
-    stable = sandbox.services.instance("stable")
+    stable = platform.services.instance("stable")
     if stable is None:
         raise ReleaseFailed("the stable version is not running; start it with `make sandbox-up`.")
-    config = sandbox.config
+    config = platform.config
     return run_step(
         weight=weight,
-        router=sandbox.router,
-        metrics=sandbox.metrics,
+        router=platform.router,
+        metrics=platform.metrics,
         candidate=candidate,
         stable=stable,
         gate=build_gate(config.canary.gate),
@@ -194,20 +175,20 @@ def canary_step(
     )
 
 
-def finalize(sandbox: LocalSandbox, candidate: VersionInstance) -> dict[str, int]:
+def finalize(platform: Platform, candidate: VersionInstance) -> dict[str, int]:
     """The candidate becomes stable; the old stable version stops."""
-    old = sandbox.services.instance("stable")
-    sandbox.router.promote_candidate(candidate)
+    old = platform.services.instance("stable")
+    platform.router.promote_candidate(candidate)
     if old is not None:
-        sandbox.services.stop(old)
-    sandbox.services.rename(candidate, "stable")
-    return sandbox.router.get_weights().model_dump()
+        platform.services.stop(old)
+    platform.services.rename(candidate, "stable")
+    return platform.router.get_weights().model_dump()
 
 
-def rollback(sandbox: LocalSandbox) -> dict[str, int]:
+def rollback(platform: Platform) -> dict[str, int]:
     """Traffic back to stable 100 %, candidate stopped; read back from the router itself."""
-    sandbox.router.detach_candidate()
-    candidate = sandbox.services.instance("candidate")
+    platform.router.detach_candidate()
+    candidate = platform.services.instance("candidate")
     if candidate is not None:
-        sandbox.services.stop(candidate)
-    return sandbox.router.get_weights().model_dump()
+        platform.services.stop(candidate)
+    return platform.router.get_weights().model_dump()

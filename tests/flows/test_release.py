@@ -114,7 +114,8 @@ def test_edited_migration_stops_before_migrate(make_project):
     record = _last_record()
     migrate = record.stage("migrate")
     assert migrate is not None and migrate.status == "failed"
-    assert record.stage("candidate") is None, "no traffic moved"
+    assert record.stage("candidate") is None, "no candidate was started"
+    assert record.outcome is Outcome.ROLLED_BACK
     assert _runtime_weights(sandbox) == (100, 0)
 
 

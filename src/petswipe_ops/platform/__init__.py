@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from petswipe_ops.config import EnvironmentConfig, Platform
+from petswipe_ops.config import EnvironmentConfig, PlatformKind
 from petswipe_ops.errors import ConfigError
 
 if TYPE_CHECKING:
-    from petswipe_ops.platform.local.sandbox import LocalSandbox
+    from petswipe_ops.platform.seams import Platform
 
 
-def open_platform(config: EnvironmentConfig) -> LocalSandbox:
+def open_platform(config: EnvironmentConfig) -> Platform:
     """The platform that runs `config`'s environment."""
-    if config.platform is Platform.LOCAL:
+    if config.platform is PlatformKind.LOCAL:
         from petswipe_ops.platform.local.sandbox import LocalSandbox
 
         return LocalSandbox(config)

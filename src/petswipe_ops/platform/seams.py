@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.metrics import VersionMetrics
 
 
@@ -60,6 +61,10 @@ class ServiceRunner(Protocol):
 
     def running(self) -> list[VersionInstance]: ...
 
+    def instance(self, role: str) -> VersionInstance | None: ...
+
+    def rename(self, instance: VersionInstance, role: str) -> VersionInstance: ...
+
 
 @runtime_checkable
 class MetricsSource(Protocol):
@@ -74,3 +79,30 @@ class Database(Protocol):
 
     @property
     def url(self) -> str: ...
+
+
+class Traffic(Protocol):
+    """Whatever sends requests during a canary: k6 locally, real users on AWS."""
+
+    def check_running(self) -> None: ...
+
+    def __enter__(self) -> Traffic: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class Platform(Protocol):
+    """Everything a release touches on one environment, behind the seams above."""
+
+    config: EnvironmentConfig
+    router: TrafficRouter
+    services: ServiceRunner
+    metrics: MetricsSource
+    database: Database
+
+    def preflight(self) -> None:
+        """Raise MissingBinaryError (or similar) before a release changes anything."""
+
+    def up(self) -> object: ...
+
+    def canary_traffic(self, release_id: str) -> Traffic: ...

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from petswipe_ops import migrations
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import ConfigError, SandboxError
+from petswipe_ops.k6 import BackgroundLoad, k6_binary
 from petswipe_ops.paths import project_root, run_dir
 from petswipe_ops.platform.local.haproxy import (
     INSTALL_HINT,
@@ -26,6 +27,13 @@ from petswipe_ops.platform.local.services import ProcessRunner, alive, terminate
 from petswipe_ops.platform.seams import VersionInstance, Weights
 from petswipe_ops.proc import find_binary, run
 from petswipe_ops.record import Outcome, ReleaseLedger
+
+
+class LocalDatabase:
+    """SQLite in the run folder, or the PostgreSQL URL the environment names."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
 
 
 class SandboxStatus(BaseModel):
@@ -56,12 +64,14 @@ class LocalSandbox:
         self.run_dir = run_dir(config.environment)
         self.socket_path = self.run_dir / "haproxy.sock"
         self.pid_file = self.run_dir / "haproxy.pid"
-        self.database_url = self.local.database_url or f"sqlite:///{self.run_dir / 'petswipe.db'}"
+        self.database = LocalDatabase(
+            self.local.database_url or f"sqlite:///{self.run_dir / 'petswipe.db'}"
+        )
         self.services = ProcessRunner(
             script=self.root / "sandbox" / "petswipe_service.py",
             run_dir=self.run_dir,
             ports=self.local.service_ports,
-            database_url=self.database_url,
+            database_url=self.database.url,
             health_path=config.service.health_check.path,
         )
         self.router = HaproxyRouter(HaproxyRuntime(self.socket_path))
@@ -75,6 +85,10 @@ class LocalSandbox:
     def migrations_dir(self) -> Path:
         return self.root / "migrations"
 
+    def preflight(self) -> None:
+        haproxy_binary()
+        k6_binary()
+
     def up(self) -> SandboxStatus:
         """Start the stable version and HAProxy if they are not up.
 
@@ -83,14 +97,28 @@ class LocalSandbox:
         """
         binary = haproxy_binary()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        if migrations.status(self.database_url, self.migrations_dir).current is None:
-            migrations.upgrade(self.database_url, self.migrations_dir)
+        if migrations.status(self.database.url, self.migrations_dir).current is None:
+            migrations.upgrade(self.database.url, self.migrations_dir)
         stable = self.services.instance("stable") or self.services.start(
             self.stable_version(), "stable", {}
         )
         if not self._router_running():
             self._start_router(binary, stable)
         return self.status()
+
+    def canary_traffic(self, release_id: str) -> BackgroundLoad:
+        """k6 sending the configured rate through the router for as long as a canary may take."""
+        canary = self.config.canary
+        budget = int(canary.max_step_seconds * len(canary.steps) + 30)
+        return BackgroundLoad(
+            self.root / "load_tests" / "canary.js",
+            {
+                "BASE_URL": self.router_url,
+                "RATE": str(canary.traffic_rate),
+                "DURATION": f"{budget}s",
+            },
+            self.run_dir / "logs" / f"k6-canary-{release_id}.log",
+        )
 
     def stable_version(self) -> str:
         """The last version a release promoted here, else the environment's initial one."""
