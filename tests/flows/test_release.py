@@ -172,3 +172,19 @@ def test_release_pauses_for_approval_and_follows_the_answer(make_project, approv
         assert state.is_failed() and record.outcome is Outcome.REFUSED
         assert "rejected at approval: change ticket 42" in state.message
         assert record.stage("apply") is None
+
+
+def test_an_unanswered_approval_ends_the_release_refused(make_project):
+    from flows.release import release
+
+    project = make_project()
+    project.edit("local", lambda data: data["approval"].update(timeout_seconds=3))
+    state = release(
+        request=ReleaseRequest(environment="local", version="1.7.0", auto_approve=False),
+        return_state=True,
+    )
+
+    assert state.is_failed()
+    record = _last_record()
+    assert record.outcome is Outcome.REFUSED and record.stage("apply") is None
+    assert "rejected at approval: no answer within 3 s" in record.reason
