@@ -1,0 +1,278 @@
+import json
+import math
+import random
+
+import pytest
+
+from petswipe_ops.canary import run_step
+from petswipe_ops.config import Canary, Slo
+from petswipe_ops.gates import GateInput, Verdict
+from petswipe_ops.gates.budget import ErrorBudgetExhausted
+from petswipe_ops.gates.sequential import RateTest, SequentialGate, SequentialGateSettings
+from petswipe_ops.metrics import VersionMetrics
+from petswipe_ops.platform.seams import VersionInstance, Weights
+
+SLO = Slo()
+BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0)
+ERRORS = SequentialGate().error_test(SLO)
+
+
+def window(
+    requests: int, errors: int = 0, latencies_s: list[float] | None = None
+) -> VersionMetrics:
+    """A window whose requests all took 50 ms unless latencies are given."""
+    latencies = latencies_s if latencies_s is not None else [0.05] * requests
+    buckets = {b: sum(1 for x in latencies if x <= b) for b in BOUNDS}
+    buckets[math.inf] = len(latencies)
+    return VersionMetrics(requests=requests, errors=errors, buckets=buckets)
+
+
+HEALTHY_STABLE = window(2700, 2)
+
+
+def decide(
+    candidate: VersionMetrics,
+    stable: VersionMetrics = HEALTHY_STABLE,
+    *,
+    gate: SequentialGate | None = None,
+    min_requests: int = 1,
+):
+    return (gate or SequentialGate()).evaluate(
+        GateInput(candidate=candidate, stable=stable, slo=SLO, min_requests=min_requests)
+    )
+
+
+def run_per_request(test: RateTest, rate: float, trials: int, seed: int) -> tuple[int, int, float]:
+    """Look after every request until a verdict: (rollbacks, promotions, mean requests).
+
+    Exact for per-request looks: the rollback statistic only rises on an error and the
+    promotion statistic only falls on a good request, so checking the first at each error
+    and the second through `clean_requests_to_promote` between errors sees every crossing.
+    """
+    rng = random.Random(seed)
+    rollbacks = promotions = 0
+    total = 0
+    for _ in range(trials):
+        n = k = 0
+        while True:
+            gap = math.floor(math.log(1 - rng.random()) / math.log(1 - rate))
+            clean = test.clean_requests_to_promote(k, n)
+            if clean <= gap:
+                promotions += 1
+                total += n + clean
+                break
+            n, k = n + gap + 1, k + 1
+            if test.log_e(k, n) >= test.rollback_at:
+                rollbacks += 1
+                total += n
+                break
+    return rollbacks, promotions, total / trials
+
+
+def test_defaults_work_without_arguments_and_expose_the_interface():
+    gate = SequentialGate()
+    assert gate.name == "sequential"
+    assert gate.settings == SequentialGateSettings()
+    assert (gate.settings.alpha, gate.settings.beta, gate.settings.error_effect) == (0.01, 0.01, 20)
+
+
+def test_boundaries_match_hand_computed_values():
+    # Error test: p0 = 0.1 % (the SLO), p1 = 20 x p0 = 2 %, alpha = 0.9 x 1 %, beta = 1 %.
+    assert (ERRORS.p0, ERRORS.p1) == pytest.approx((0.001, 0.02))
+    assert ERRORS.rollback_at == pytest.approx(math.log(1 / 0.009))
+    assert ERRORS.promote_at == pytest.approx(math.log(0.01))
+    # Promotion: n * ln(0.999 / 0.98) >= ln 100, so n >= 239.83: 240 clean requests.
+    assert ERRORS.clean_requests_to_promote(0, 0) == 240
+    # One error costs ln 20 / ln(0.999 / 0.98) = 156.0 more: (2.9957 + 4.6052) / 0.019202.
+    assert ERRORS.clean_requests_to_promote(1, 1) == 396
+    # One error never rolls back: 0.2 * 10.5 + 0.8 * 30 = 26.1 < 1 / 0.009 = 111.1.
+    assert math.exp(ERRORS.log_e(1, 1)) == pytest.approx(26.1)
+    # Two errors roll back up to n = 69: 0.2 * 10.5^2 * (0.9895 / 0.999)^67
+    # + 0.8 * 30^2 * (0.97 / 0.999)^67 = 111.66 >= 111.1, and 108.6 at n = 70.
+    assert math.exp(ERRORS.log_e(2, 69)) == pytest.approx(111.66, abs=0.01)
+    assert ERRORS.log_e(2, 69) >= ERRORS.rollback_at > ERRORS.log_e(2, 70)
+
+
+@pytest.mark.parametrize(
+    ("requests", "errors", "verdict"),
+    [(1, 1, Verdict.CONTINUE), (69, 2, Verdict.ROLLBACK), (70, 2, Verdict.CONTINUE)],
+)
+def test_the_gate_rolls_back_exactly_at_the_boundary(requests, errors, verdict):
+    assert decide(window(requests, errors)).verdict is verdict
+
+
+def test_type_one_error_at_the_slo_stays_under_alpha_with_a_look_per_request():
+    rollbacks, promotions, _ = run_per_request(ERRORS, rate=0.001, trials=20_000, seed=1)
+    assert rollbacks + promotions == 20_000
+    assert rollbacks / 20_000 <= ERRORS.alpha
+    assert rollbacks > 0, "the simulation must be able to see a false rollback at all"
+
+
+def test_looking_for_ever_never_rolls_back_more_than_alpha():
+    never = RateTest(
+        p0=ERRORS.p0,
+        p1=ERRORS.p1,
+        alpha=ERRORS.alpha,
+        beta=1e-300,
+        alternatives=ERRORS.alternatives,
+    )
+    rollbacks, _, _ = run_per_request(never, rate=0.001, trials=10_000, seed=2)
+    assert rollbacks / 10_000 <= ERRORS.alpha
+
+
+def test_type_two_error_at_the_smallest_effect_stays_under_beta():
+    trials = 20_000
+    rollbacks, promotions, _ = run_per_request(ERRORS, rate=0.02, trials=trials, seed=3)
+    bound = ERRORS.beta * trials + 3 * math.sqrt(ERRORS.beta * trials)
+    assert promotions <= bound, f"{promotions} of {trials} canaries at 2 % errors promoted"
+    assert rollbacks >= trials - bound
+
+
+def test_a_five_percent_canary_is_rolled_back_within_one_and_a_half_wald_sample_numbers():
+    wald = (0.98 * math.log(99)) / (0.05 * math.log(50) + 0.95 * math.log(0.95 / 0.999))
+    assert wald == pytest.approx(30.5, abs=0.1)
+    rollbacks, _, mean = run_per_request(ERRORS, rate=0.05, trials=4000, seed=4)
+    assert rollbacks == 4000
+    assert mean <= 1.5 * wald
+
+
+def test_a_healthy_canary_is_promoted_after_about_240_requests():
+    _, promotions, mean = run_per_request(ERRORS, rate=0.0002, trials=4000, seed=5)
+    assert promotions >= 3996
+    assert mean <= 260, "a clean run needs 240 requests; rare errors add little"
+
+
+def test_thin_traffic_is_never_a_pass_and_says_how_many_more_requests():
+    decision = decide(window(0))
+    assert decision.verdict is Verdict.CONTINUE
+    assert decision.needed_requests == 240
+    decision = decide(window(100))
+    assert (decision.verdict, decision.needed_requests) == (Verdict.CONTINUE, 140)
+    assert "not enough evidence" in decision.reason
+
+
+def test_the_steps_minimum_still_applies_after_the_evidence_is_in():
+    decision = decide(window(300), min_requests=500)
+    assert (decision.verdict, decision.needed_requests) == (Verdict.CONTINUE, 200)
+    assert decide(window(500), min_requests=500).verdict is Verdict.PROMOTE
+
+
+def test_a_clean_window_is_promoted_with_its_evidence():
+    decision = decide(window(240))
+    assert decision.verdict is Verdict.PROMOTE
+    evidence = decision.evidence
+    assert evidence["candidate"]["requests"] == 240
+    assert evidence["stable"]["requests"] == 2700
+    assert evidence["error_rate"]["log_lr"] <= evidence["error_rate"]["promote_at"]
+    assert set(evidence["latency"]) == {"p95", "p99"}
+    json.dumps(evidence)
+
+
+def test_a_rollback_reports_the_statistic_and_its_boundary():
+    decision = decide(window(40, errors=2))
+    assert decision.verdict is Verdict.ROLLBACK
+    assert decision.reason.startswith("error rate: 2 errors in 40 requests")
+    test = decision.evidence["error_rate"]
+    assert test["log_e"] >= test["rollback_at"] == pytest.approx(4.711, abs=1e-3)
+
+
+def test_a_stable_failing_just_as_much_does_not_get_the_candidate_rolled_back():
+    incident = window(2700, errors=81)
+    decision = decide(window(300, errors=9), stable=incident)
+    assert decision.verdict is Verdict.CONTINUE
+    assert "the stable version fails too" in decision.reason
+    assert decide(window(300, errors=9)).verdict is Verdict.ROLLBACK
+
+
+def test_a_candidate_failing_far_more_than_a_failing_stable_is_rolled_back():
+    decision = decide(window(300, errors=90), stable=window(2700, errors=81))
+    assert decision.verdict is Verdict.ROLLBACK
+    assert decision.evidence["error_rate"]["versus_stable"]["worse"] is True
+
+
+def test_little_budget_left_makes_promotion_stricter_but_not_rollback():
+    gate = SequentialGate(budget_remaining=0.25)
+    # Factor 0.25 / 0.5: beta 0.5 %, effect 1 + 19 x 0.5 = 10.5 (p1 = 1.05 %):
+    # ln(200) / ln(0.999 / 0.9895) = 554.5, so 555 clean requests.
+    assert decide(window(0), gate=gate).needed_requests == 555
+    assert decide(window(400), gate=gate).verdict is Verdict.CONTINUE
+    assert decide(window(40, errors=2), gate=gate).verdict is Verdict.ROLLBACK
+
+
+def test_a_spent_budget_refuses_the_gate():
+    with pytest.raises(ErrorBudgetExhausted):
+        SequentialGate(budget_remaining=0.0)
+
+
+class Traffic:
+    """A router and metrics source over simulated traffic (100 ms median), on a fake clock."""
+
+    def __init__(self, error_rate: float, slow_s: float, rps: float, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.now = 0.0
+        self.rates = {"candidate": (rps * 0.1, error_rate, slow_s), "stable": (rps * 0.9, 0.001, 0)}
+        self.counts = {role: {"requests": 0, "errors": 0} for role in self.rates}
+        self.buckets = {role: dict.fromkeys((*BOUNDS, math.inf), 0) for role in self.rates}
+        self.at = dict.fromkeys(self.rates, 0.0)
+
+    def set_candidate_weight(self, percent: int) -> Weights:
+        return Weights(stable=100 - percent, candidate=percent)
+
+    def read(self, instance: VersionInstance) -> VersionMetrics:
+        role = instance.role
+        rps, error_rate, slow = self.rates[role]
+        counts, buckets = self.counts[role], self.buckets[role]
+        while self.at[role] < self.now:
+            self.at[role] += self.rng.expovariate(rps)
+            counts["requests"] += 1
+            counts["errors"] += self.rng.random() < error_rate
+            latency = self.rng.lognormvariate(math.log(0.1), 0.5) + slow
+            for bound in buckets:
+                buckets[bound] += latency <= bound
+        return VersionMetrics(**counts, buckets=dict(buckets))
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def engine_step(traffic: Traffic):
+    instance = {
+        role: VersionInstance(version="v", role=role, endpoint="", handle="")
+        for role in ("candidate", "stable")
+    }
+    return run_step(
+        weight=10,
+        router=traffic,
+        metrics=traffic,
+        candidate=instance["candidate"],
+        stable=instance["stable"],
+        gate=SequentialGate(),
+        canary=Canary(min_requests=150, max_step_seconds=45),
+        slo=SLO,
+        clock=lambda: traffic.now,
+        sleep=traffic.sleep,
+    )
+
+
+def test_the_engine_promotes_healthy_steps_at_the_demo_rate_in_about_twenty_seconds():
+    results = [
+        engine_step(Traffic(error_rate=0.0002, slow_s=0.0, rps=120, seed=seed))
+        for seed in range(20)
+    ]
+    assert all(r.verdict is Verdict.PROMOTE and not r.timed_out for r in results)
+    durations = sorted(r.duration_seconds for r in results)
+    assert durations[len(durations) // 2] <= 23, durations
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_engine_rolls_back_a_five_percent_canary_after_tens_of_requests(seed):
+    result = engine_step(Traffic(error_rate=0.05, slow_s=0.0, rps=120, seed=seed))
+    assert result.verdict is Verdict.ROLLBACK
+    assert result.decision.evidence["candidate"]["requests"] < 150
+
+
+def test_the_engine_rolls_back_a_canary_300_ms_slower_within_seconds():
+    result = engine_step(Traffic(error_rate=0.001, slow_s=0.3, rps=120, seed=9))
+    assert result.verdict is Verdict.ROLLBACK
+    assert result.decision.reason.startswith("p95 latency")
+    assert result.duration_seconds <= 5
