@@ -1,5 +1,5 @@
-# The production root: the ALB canary split, a stable and a canary ECS service, RDS and backups.
-# Network, cluster, certificates and IAM roles come in as variables from the platform stack.
+# The production root: the PetSwipe stack with production's regions and sizes.
+# Network, cluster, certificates and IAM roles come in through var.platform from the platform stack.
 terraform {
   required_version = ">= 1.0"
 
@@ -13,79 +13,35 @@ terraform {
   backend "s3" {}
 }
 
+locals {
+  region    = "us-east-1"
+  dr_region = "us-west-2"
+}
+
 provider "aws" {
-  region = var.region
+  region = local.region
 }
 
 provider "aws" {
   alias  = "dr"
-  region = var.dr_region
+  region = local.dr_region
 }
 
-locals {
-  name = "petswipe-${var.environment}"
-}
+module "stack" {
+  source = "../../modules/petswipe_stack"
 
-module "alb_canary" {
-  source            = "../../modules/alb_canary"
-  name              = local.name
-  vpc_id            = var.vpc_id
-  load_balancer_arn = var.load_balancer_arn
-  certificate_arn   = var.certificate_arn
-  stable_weight     = 100 - var.candidate_weight
-  canary_weight     = var.candidate_weight
-}
+  environment      = var.environment
+  region           = local.region
+  release_version  = var.release_version
+  stable_version   = var.stable_version
+  candidate_weight = var.candidate_weight
+  platform         = var.platform
 
-module "stable" {
-  source             = "../../modules/ecs_service"
-  name               = "${local.name}-stable"
-  region             = var.region
-  cluster_arn        = var.cluster_arn
-  image              = var.image
-  image_tag          = var.stable_version
-  cpu                = var.cpu
-  memory             = var.memory
-  desired_count      = var.desired_count
-  subnet_ids         = var.private_subnet_ids
-  security_group_ids = var.service_security_group_ids
-  target_group_arn   = module.alb_canary.stable_target_group_arn
-  execution_role_arn = var.execution_role_arn
-  task_role_arn      = var.task_role_arn
-  secrets            = { DATABASE_URL = var.database_url_secret_arn }
-}
-
-module "canary" {
-  source             = "../../modules/ecs_service"
-  name               = "${local.name}-canary"
-  region             = var.region
-  cluster_arn        = var.cluster_arn
-  image              = var.image
-  image_tag          = var.release_version
-  cpu                = var.cpu
-  memory             = var.memory
-  desired_count      = var.candidate_weight > 0 ? var.desired_count : 0
-  subnet_ids         = var.private_subnet_ids
-  security_group_ids = var.service_security_group_ids
-  target_group_arn   = module.alb_canary.canary_target_group_arn
-  execution_role_arn = var.execution_role_arn
-  task_role_arn      = var.task_role_arn
-  secrets            = { DATABASE_URL = var.database_url_secret_arn }
-}
-
-module "rds" {
-  source              = "../../modules/rds"
-  name                = local.name
+  cpu                 = 1024
+  memory              = 2048
+  desired_count       = 3
   multi_az            = true
   deletion_protection = true
-  subnet_ids          = var.database_subnet_ids
-  security_group_ids  = var.database_security_group_ids
-}
-
-module "backup" {
-  source          = "../../modules/backup"
-  name            = local.name
-  resource_arns   = [module.rds.instance_arn]
-  backup_role_arn = var.backup_role_arn
 
   providers = {
     aws    = aws

@@ -1,29 +1,29 @@
 output "listener_arn" {
-  value = module.alb_canary.listener_arn
+  value = module.stack.listener_arn
 }
 
 output "stable_target_group_arn" {
-  value = module.alb_canary.stable_target_group_arn
+  value = module.stack.stable_target_group_arn
 }
 
 output "canary_target_group_arn" {
-  value = module.alb_canary.canary_target_group_arn
+  value = module.stack.canary_target_group_arn
 }
 
 output "stable_service" {
-  value = module.stable.service_name
+  value = module.stack.stable_service
 }
 
 output "canary_service" {
-  value = module.canary.service_name
+  value = module.stack.canary_service
 }
 
 output "db_instance" {
-  value = module.rds.instance_id
+  value = module.stack.db_instance
 }
 
 output "backup_vault" {
-  value = module.backup.vault_name
+  value = module.stack.backup_vault
 }
 
 output "release_version" {

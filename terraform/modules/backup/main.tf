@@ -20,59 +20,37 @@ resource "aws_backup_vault" "dr" {
   kms_key_arn = var.dr_kms_key_arn
 }
 
+locals {
+  # Recovery point tiers: when each runs (UTC) and for how many days its points are kept,
+  # in the primary vault and as the copy in the disaster-recovery vault.
+  tiers = {
+    daily   = { schedule = "cron(0 2 * * ? *)", retention_days = 30 }
+    weekly  = { schedule = "cron(0 3 ? * SUN *)", retention_days = 90 }
+    monthly = { schedule = "cron(0 4 1 * ? *)", retention_days = 365 }
+  }
+}
+
 resource "aws_backup_plan" "this" {
   name = var.name
 
-  rule {
-    rule_name         = "daily"
-    target_vault_name = aws_backup_vault.primary.name
-    schedule          = "cron(0 2 * * ? *)"
+  dynamic "rule" {
+    for_each = local.tiers
 
-    lifecycle {
-      delete_after = 30
-    }
-
-    copy_action {
-      destination_vault_arn = aws_backup_vault.dr.arn
+    content {
+      rule_name         = rule.key
+      target_vault_name = aws_backup_vault.primary.name
+      schedule          = rule.value.schedule
 
       lifecycle {
-        delete_after = 30
+        delete_after = rule.value.retention_days
       }
-    }
-  }
 
-  rule {
-    rule_name         = "weekly"
-    target_vault_name = aws_backup_vault.primary.name
-    schedule          = "cron(0 3 ? * SUN *)"
+      copy_action {
+        destination_vault_arn = aws_backup_vault.dr.arn
 
-    lifecycle {
-      delete_after = 90
-    }
-
-    copy_action {
-      destination_vault_arn = aws_backup_vault.dr.arn
-
-      lifecycle {
-        delete_after = 90
-      }
-    }
-  }
-
-  rule {
-    rule_name         = "monthly"
-    target_vault_name = aws_backup_vault.primary.name
-    schedule          = "cron(0 4 1 * ? *)"
-
-    lifecycle {
-      delete_after = 365
-    }
-
-    copy_action {
-      destination_vault_arn = aws_backup_vault.dr.arn
-
-      lifecycle {
-        delete_after = 365
+        lifecycle {
+          delete_after = rule.value.retention_days
+        }
       }
     }
   }

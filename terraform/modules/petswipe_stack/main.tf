@@ -1,0 +1,81 @@
+# One PetSwipe environment on AWS: the ALB canary split, a stable and a canary ECS service,
+# RDS and backups. Each environment root calls this with its own sizes and regions.
+terraform {
+  required_providers {
+    aws = {
+      source                = "hashicorp/aws"
+      version               = ">= 5.0"
+      configuration_aliases = [aws.dr]
+    }
+  }
+}
+
+locals {
+  name = "petswipe-${var.environment}"
+
+  # The two tracks of the service: stable serves the current version, the canary the
+  # release, and runs only while it has a share of the traffic.
+  tracks = {
+    stable = {
+      version          = var.stable_version
+      desired_count    = var.desired_count
+      target_group_arn = module.alb_canary.stable_target_group_arn
+    }
+    canary = {
+      version          = var.release_version
+      desired_count    = var.candidate_weight > 0 ? var.desired_count : 0
+      target_group_arn = module.alb_canary.canary_target_group_arn
+    }
+  }
+}
+
+module "alb_canary" {
+  source            = "../alb_canary"
+  name              = local.name
+  vpc_id            = var.platform.vpc_id
+  load_balancer_arn = var.platform.load_balancer_arn
+  certificate_arn   = var.platform.certificate_arn
+  stable_weight     = 100 - var.candidate_weight
+  canary_weight     = var.candidate_weight
+}
+
+module "service" {
+  source   = "../ecs_service"
+  for_each = local.tracks
+
+  name               = "${local.name}-${each.key}"
+  region             = var.region
+  cluster_arn        = var.platform.cluster_arn
+  image              = var.image
+  image_tag          = each.value.version
+  cpu                = var.cpu
+  memory             = var.memory
+  desired_count      = each.value.desired_count
+  subnet_ids         = var.platform.private_subnet_ids
+  security_group_ids = var.platform.service_security_group_ids
+  target_group_arn   = each.value.target_group_arn
+  execution_role_arn = var.platform.execution_role_arn
+  task_role_arn      = var.platform.task_role_arn
+  secrets            = { DATABASE_URL = var.platform.database_url_secret_arn }
+}
+
+module "rds" {
+  source              = "../rds"
+  name                = local.name
+  multi_az            = var.multi_az
+  deletion_protection = var.deletion_protection
+  subnet_ids          = var.platform.database_subnet_ids
+  security_group_ids  = var.platform.database_security_group_ids
+}
+
+module "backup" {
+  source          = "../backup"
+  name            = local.name
+  resource_arns   = [module.rds.instance_arn]
+  backup_role_arn = var.platform.backup_role_arn
+
+  providers = {
+    aws    = aws
+    aws.dr = aws.dr
+  }
+}

@@ -1,0 +1,27 @@
+output "listener_arn" {
+  value = module.alb_canary.listener_arn
+}
+
+output "stable_target_group_arn" {
+  value = module.alb_canary.stable_target_group_arn
+}
+
+output "canary_target_group_arn" {
+  value = module.alb_canary.canary_target_group_arn
+}
+
+output "stable_service" {
+  value = module.service["stable"].service_name
+}
+
+output "canary_service" {
+  value = module.service["canary"].service_name
+}
+
+output "db_instance" {
+  value = module.rds.instance_id
+}
+
+output "backup_vault" {
+  value = module.backup.vault_name
+}

@@ -1,0 +1,78 @@
+variable "environment" {
+  description = "Environment name, as in deployments/<environment>.yaml; names every resource."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the default aws provider, for the services' log configuration."
+  type        = string
+}
+
+variable "image" {
+  description = "registry/repository of the API image, without a tag."
+  type        = string
+  default     = "registry.petswipe.dev/petswipe/api"
+}
+
+variable "release_version" {
+  description = "Version being released, served by the canary track."
+  type        = string
+}
+
+variable "stable_version" {
+  description = "Version serving traffic before the release, served by the stable track."
+  type        = string
+}
+
+variable "candidate_weight" {
+  description = "Percentage of traffic sent to the canary track."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.candidate_weight >= 0 && var.candidate_weight <= 100
+    error_message = "The candidate_weight must be between 0 and 100."
+  }
+}
+
+variable "cpu" {
+  description = "Fargate CPU units of each task (1024 = 1 vCPU)."
+  type        = number
+}
+
+variable "memory" {
+  description = "Fargate memory of each task in MiB."
+  type        = number
+}
+
+variable "desired_count" {
+  description = "Tasks per track while the track serves traffic."
+  type        = number
+}
+
+variable "multi_az" {
+  type = bool
+}
+
+variable "deletion_protection" {
+  description = "Protects the database from deletion and keeps a final snapshot."
+  type        = bool
+}
+
+variable "platform" {
+  description = "Network, cluster, certificate, IAM and secret inputs from the platform stack."
+  type = object({
+    vpc_id                      = string
+    load_balancer_arn           = string
+    certificate_arn             = string
+    cluster_arn                 = string
+    private_subnet_ids          = list(string)
+    database_subnet_ids         = list(string)
+    service_security_group_ids  = list(string)
+    database_security_group_ids = list(string)
+    execution_role_arn          = string
+    task_role_arn               = string
+    backup_role_arn             = string
+    database_url_secret_arn     = string
+  })
+}
