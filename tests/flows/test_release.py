@@ -188,3 +188,15 @@ def test_an_unanswered_approval_ends_the_release_refused(make_project):
     record = _last_record()
     assert record.outcome is Outcome.REFUSED and record.stage("apply") is None
     assert "rejected at approval: no answer within 3 s" in record.reason
+
+
+def test_deploy_canary_runs_only_the_traffic_stages(make_project):
+    from flows.release import deploy_canary
+
+    make_project()
+    request = ReleaseRequest(version="1.8.0", fault="error_rate=0.05", auto_approve=True)
+    state = deploy_canary(request=request, return_state=True)
+
+    assert state.is_failed() and "rolled back: canary gate at 10%" in state.message
+    record = _last_record()
+    assert [s.name for s in record.stages] == ["prepare", "candidate", "canary 10%", "rollback"]
