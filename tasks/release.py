@@ -29,7 +29,7 @@ def prepare(release_id: str, config: EnvironmentConfig) -> str:
     with book.stage(release_id, "prepare") as stage:
         platform = open_platform(config)
         platform.up()
-        reconciled = pipeline.reconcile(config, platform)
+        reconciled = pipeline.reconcile(config, platform, release_id)
         stable = platform.services.instance("stable")
         stable_version = stable.version if stable else "none"
         stage.summary = f"stable {stable_version} serving"

@@ -69,10 +69,14 @@ def ledger(environment: str) -> ReleaseLedger:
     return ReleaseLedger(run_dir(environment) / "releases")
 
 
-def reconcile(config: EnvironmentConfig, platform: Platform) -> list[str]:
-    """Roll back what a crashed earlier release left behind; return their ids."""
+def reconcile(config: EnvironmentConfig, platform: Platform, current: str) -> list[str]:
+    """Roll back what a crashed earlier release left behind; return their ids.
+
+    Called while `current` holds the environment's lock, so any other unfinished
+    record belongs to a run that is gone.
+    """
     book = ledger(config.environment)
-    crashed = book.unfinished()
+    crashed = [r for r in book.unfinished() if r.release_id != current]
     if crashed:
         rollback(platform)
     for record in crashed:

@@ -18,15 +18,17 @@ def test_a_crashed_release_is_reconciled_by_the_next_one(make_project):
     crashed = book.create("local", "2.0.0", "none")
     candidate = pipeline.start_candidate(platform, ReleaseRequest(version="2.0.0"))
     platform.router.set_candidate_weight(50)
+    current = book.create("local", "2.0.1", "none")
 
-    assert pipeline.reconcile(config, platform) == [crashed.release_id]
+    assert pipeline.reconcile(config, platform, current.release_id) == [crashed.release_id]
 
     record = book.load(crashed.release_id)
     assert record.outcome is Outcome.ROLLED_BACK
     assert record.final_weights == {"stable": 100, "candidate": 0}
     assert platform.router.get_weights().model_dump() == {"stable": 100, "candidate": 0}
     assert candidate.handle not in {i.handle for i in platform.services.running()}
-    assert pipeline.reconcile(config, platform) == []
+    assert book.load(current.release_id).outcome is Outcome.RUNNING
+    assert pipeline.reconcile(config, platform, current.release_id) == []
 
 
 def test_the_deployment_manifest_of_each_environment_passes_the_policies():

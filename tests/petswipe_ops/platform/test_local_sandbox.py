@@ -88,7 +88,8 @@ def test_config_binds_everything_to_loopback(tmp_path):
     assert "bind 127.0.0.1:1" in text
     assert "server stable 127.0.0.1:2 weight 100" in text
     assert "server candidate 127.0.0.1:3 weight 0 disabled" in text
-    assert "0.0.0.0" not in text
+    binds = [line.split()[1] for line in text.splitlines() if line.strip().startswith("bind")]
+    assert binds == ["127.0.0.1:1"]
 
 
 def test_a_restarted_sandbox_runs_the_last_promoted_version(sandbox):
