@@ -104,3 +104,17 @@ def test_a_restarted_sandbox_runs_the_last_promoted_version(sandbox):
     sandbox.down()
     status = sandbox.up()
     assert [(v.role, v.version) for v in status.versions] == [("stable", "1.7.0")]
+
+
+def test_up_restarts_a_dead_stable_version_and_points_the_router_at_it(sandbox):
+    first = sandbox.services.instance("stable")
+    sandbox.services.stop(first)
+    squatter = sandbox.services.start("0.9.0", "candidate", {})
+    assert squatter.endpoint == first.endpoint, "the squatter takes the old stable port"
+
+    sandbox.up()
+    sandbox.services.stop(squatter)
+    stable = sandbox.services.instance("stable")
+    assert stable.endpoint != first.endpoint
+    assert stable.endpoint.endswith(":" + sandbox.router.runtime.server_state("stable")["srv_port"])
+    assert _versions_served(sandbox, 10) == Counter({"1.0.0": 10})

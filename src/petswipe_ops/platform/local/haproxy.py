@@ -124,10 +124,14 @@ class HaproxyRouter:
         self.runtime.command(f"set server {BACKEND}/candidate addr {host} port {port}")
         self.runtime.command(f"set server {BACKEND}/candidate state ready")
 
-    def promote_candidate(self, instance: VersionInstance) -> None:
-        """Point `stable` at the candidate's address, then park `candidate` again."""
+    def point_stable(self, instance: VersionInstance) -> None:
+        """Send the `stable` server's traffic to `instance`."""
         host, port = _host_port(instance.endpoint)
         self.runtime.command(f"set server {BACKEND}/stable addr {host} port {port}")
+
+    def promote_candidate(self, instance: VersionInstance) -> None:
+        """Point `stable` at the candidate's address, then park `candidate` again."""
+        self.point_stable(instance)
         self.runtime.command(f"set weight {BACKEND}/stable 100")
         self.detach_candidate()
 

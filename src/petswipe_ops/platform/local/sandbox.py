@@ -99,11 +99,14 @@ class LocalSandbox:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if migrations.status(self.database.url, self.migrations_dir).current is None:
             migrations.upgrade(self.database.url, self.migrations_dir)
-        stable = self.services.instance("stable") or self.services.start(
-            self.stable_version(), "stable", {}
-        )
+        stable = self.services.instance("stable")
+        restarted = stable is None
+        if stable is None:
+            stable = self.services.start(self.stable_version(), "stable", {})
         if not self._router_running():
             self._start_router(binary, stable)
+        elif restarted:
+            self.router.point_stable(stable)
         return self.status()
 
     def canary_traffic(self, release_id: str) -> BackgroundLoad:
