@@ -19,7 +19,7 @@ from petswipe_ops.manifest import build_manifest
 from petswipe_ops.paths import project_root, run_dir
 from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.record import Outcome
-from petswipe_ops.release import ReleaseRequest
+from petswipe_ops.release import SEMVER, ReleaseRequest
 from petswipe_ops.report import render_summary
 
 app = typer.Typer(help="PetSwipe ops pipelines.", no_args_is_help=True, add_completion=False)
@@ -118,8 +118,8 @@ def demo(env: Env = "local"):
     started = time.monotonic()
     sandbox.up()
     stable = sandbox.services.instance("stable")
-    major, minor, _ = (int(p) for p in (stable.version if stable else "1.0.0").split(".")[:3])
-    healthy, faulty = f"{major}.{minor + 1}.0", f"{major}.{minor + 2}.0"
+    major, minor = SEMVER.match(stable.version if stable else "1.0.0").group(1, 2)
+    healthy, faulty = f"{major}.{int(minor) + 1}.0", f"{major}.{int(minor) + 2}.0"
     typer.secho(f"\n▶ releasing healthy {healthy} to {env}", bold=True)
     first = _release(_request(env, healthy, None, True), release_flow)
     typer.secho(f"\n▶ releasing faulty {faulty} (5 % errors) to {env}", bold=True)
@@ -197,9 +197,7 @@ def tf_apply(env: Env):
     if not plan_file.is_file():
         raise OpsError(f"there is no saved plan for {env}; run `make tf-plan ENV={env}` first.")
     config = _config(env)
-    outputs = pipeline.apply(
-        config, pipeline.PlannedChange.model_construct(plan_file=str(plan_file))
-    )
+    outputs = pipeline.apply(config, plan_file)
     plan_file.unlink()
     typer.echo(json.dumps(outputs, indent=2))
 

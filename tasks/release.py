@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -76,7 +77,7 @@ def check_policies(release_id: str, config: EnvironmentConfig, version: str) -> 
 @stage_task(name="terraform apply")
 def apply(release_id: str, config: EnvironmentConfig, planned: pipeline.PlannedChange) -> None:
     with pipeline.ledger(config.environment).stage(release_id, "apply") as stage:
-        outputs = pipeline.apply(config, planned)
+        outputs = pipeline.apply(config, Path(planned.plan_file))
         stage.summary = f"applied the saved plan {planned.plan_file.rsplit('/', 1)[-1]}"
         stage.details = {"outputs": outputs}
 

@@ -56,13 +56,19 @@ class BackgroundLoad:
         return self
 
     def check_running(self) -> None:
-        """Raise if k6 died early: a gate must not wait on traffic that is not coming."""
-        if self.process is not None and self.process.poll() not in (None, 0):
-            tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:]
+        """Raise if k6 ended early: a gate must not wait on traffic that is not coming."""
+        if self.process is None or self.process.poll() is None:
+            return
+        if self.process.returncode == 0:
             raise ExternalCommandError(
-                f"k6 stopped with exit code {self.process.returncode}: "
-                f"{tail[0] if tail else 'no output'} (see {self.log_path})."
+                "the canary traffic ran its whole duration before the canary finished; "
+                "raise canary.max_step_seconds or shorten the steps."
             )
+        tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:]
+        raise ExternalCommandError(
+            f"k6 stopped with exit code {self.process.returncode}: "
+            f"{tail[0] if tail else 'no output'} (see {self.log_path})."
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -125,9 +125,10 @@ def plan(
     return PlannedChange(plan_file=str(plan_file), summary=summarize_plan(tf.show_json(plan_file)))
 
 
-def apply(config: EnvironmentConfig, planned: PlannedChange) -> dict[str, Any]:
+def apply(config: EnvironmentConfig, plan_file: Path) -> dict[str, Any]:
+    """Apply the saved plan (and only it); return the root's outputs."""
     tf = terraform_for(config)
-    tf.apply(Path(planned.plan_file))
+    tf.apply(plan_file)
     return tf.outputs()
 
 
