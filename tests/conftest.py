@@ -7,7 +7,6 @@ migrations/ and deployments/), its own run folder and ports picked at random.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -92,14 +91,21 @@ def make_project(tmp_path_factory, monkeypatch) -> Iterator:
 
 
 def _stop_sandboxes(project: Project) -> None:
-    from petswipe_ops.config import load_environment
-    from petswipe_ops.platform.local.sandbox import LocalSandbox
+    """Stop whatever a test left running, from the run folders' pid files alone, so a
+    test that broke an environment file cannot leave processes behind."""
+    import json
 
-    os.environ.update(project.env())
-    for path in (project.root / "deployments").glob("*.yaml"):
-        config = load_environment(path.stem, project.root)
-        if config.local is not None and (project.run_root / config.environment).exists():
-            LocalSandbox(config).down()
+    from petswipe_ops.platform.local.services import terminate
+
+    for run in project.run_root.glob("*"):
+        services = run / "services.json"
+        if services.is_file():
+            for entry in json.loads(services.read_text()).values():
+                terminate(entry["pid"])
+        router = run / "haproxy.pid"
+        if router.is_file():
+            for pid in router.read_text().split():
+                terminate(int(pid), group=False)
 
 
 @pytest.fixture(scope="session")
