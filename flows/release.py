@@ -20,7 +20,6 @@ from petswipe_ops import pipeline
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import OpsError
 from petswipe_ops.gates import Verdict
-from petswipe_ops.locks import environment_lock
 from petswipe_ops.platform import open_platform
 from petswipe_ops.platform.seams import VersionInstance
 from petswipe_ops.record import Outcome
@@ -53,8 +52,7 @@ def _release(request: ReleaseRequest, *, full: bool) -> str | State:
     ends the run Failed with its reason (no traceback: it is an outcome, not a crash)."""
     try:
         config = stages.guard(request)
-        lock = pipeline.run_dir(config.environment) / "release.lock"
-        with environment_lock(lock, config.environment, f"{request.version}"):
+        with pipeline.release_lock(config, request.version):
             book = pipeline.ledger(config.environment)
             record = book.create(config.environment, request.version, str(request.fault or "none"))
             try:

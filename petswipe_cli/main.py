@@ -7,7 +7,6 @@ import sys
 import time
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,7 +15,7 @@ from petswipe_ops import migrations, pipeline, policy
 from petswipe_ops.config import EnvironmentConfig, load_environment
 from petswipe_ops.errors import OpsError
 from petswipe_ops.manifest import build_manifest
-from petswipe_ops.paths import project_root, run_dir
+from petswipe_ops.paths import migrations_dir, project_root, run_dir
 from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.record import Outcome
 from petswipe_ops.release import SEMVER, ReleaseRequest
@@ -173,10 +172,6 @@ def _print_status(status) -> None:
         typer.echo(f"{instance.role}: {instance.version} at {instance.endpoint}")
 
 
-def _plan_file(env: str) -> Path:
-    return run_dir(env) / "terraform" / "manual.tfplan"
-
-
 @tf_app.command("plan")
 @reported
 def tf_plan(env: Env, version: Annotated[str, typer.Option("--version")] = "0.0.0"):
@@ -184,7 +179,9 @@ def tf_plan(env: Env, version: Annotated[str, typer.Option("--version")] = "0.0.
     config = _config(env)
     pipeline.validate_request({"environment": env, "version": version})
     stable = LocalSandbox(config).services.instance("stable") if config.local else None
-    planned = pipeline.plan(config, version, stable.version if stable else "none", _plan_file(env))
+    planned = pipeline.plan(
+        config, version, stable.version if stable else "none", pipeline.plan_file(env, "manual")
+    )
     typer.echo(planned.summary.as_markdown())
     typer.echo(f"saved plan: {planned.plan_file}")
 
@@ -193,7 +190,7 @@ def tf_plan(env: Env, version: Annotated[str, typer.Option("--version")] = "0.0.
 @reported
 def tf_apply(env: Env):
     """Apply the plan saved by `tf plan`, and nothing else."""
-    plan_file = _plan_file(env)
+    plan_file = pipeline.plan_file(env, "manual")
     if not plan_file.is_file():
         raise OpsError(f"there is no saved plan for {env}; run `make tf-plan ENV={env}` first.")
     config = _config(env)
@@ -208,7 +205,7 @@ def db_migrate(env: Env):
     """alembic upgrade to head, one recorded step at a time."""
     sandbox = _sandbox(env)
     sandbox.run_dir.mkdir(parents=True, exist_ok=True)
-    steps = migrations.upgrade(sandbox.database.url, sandbox.migrations_dir)
+    steps = migrations.upgrade(sandbox.database.url, migrations_dir())
     for step in steps:
         typer.echo(f"upgraded {step.revision} ({step.script}) in {step.execution_ms:.0f} ms")
     if not steps:
@@ -220,7 +217,7 @@ def db_migrate(env: Env):
 def db_rollback(env: Env, steps: int = 1):
     """alembic downgrade by STEPS revisions."""
     sandbox = _sandbox(env)
-    for step in migrations.downgrade(sandbox.database.url, sandbox.migrations_dir, steps=steps):
+    for step in migrations.downgrade(sandbox.database.url, migrations_dir(), steps=steps):
         typer.echo(f"downgraded {step.revision} in {step.execution_ms:.0f} ms")
 
 
@@ -229,7 +226,7 @@ def db_rollback(env: Env, steps: int = 1):
 def db_status(env: Env):
     """Current revision, pending ones and the recorded history."""
     sandbox = _sandbox(env)
-    status = migrations.status(sandbox.database.url, sandbox.migrations_dir)
+    status = migrations.status(sandbox.database.url, migrations_dir())
     typer.echo(f"current: {status.current or 'none'}  head: {status.head}")
     typer.echo(f"pending: {', '.join(status.pending) or 'none'}")
     for step in status.history:

@@ -54,7 +54,7 @@ def plan(
     release_id: str, config: EnvironmentConfig, version: str, stable_version: str
 ) -> pipeline.PlannedChange:
     with pipeline.ledger(config.environment).stage(release_id, "plan") as stage:
-        plan_file = pipeline.run_dir(config.environment) / "terraform" / f"{release_id}.tfplan"
+        plan_file = pipeline.plan_file(config.environment, release_id)
         planned = pipeline.plan(config, version, stable_version, plan_file)
         stage.summary = planned.headline()
         stage.details = planned.summary.model_dump()

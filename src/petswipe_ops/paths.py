@@ -12,6 +12,11 @@ def project_root() -> Path:
     return Path(override).resolve() if override else Path(__file__).resolve().parents[2]
 
 
+def migrations_dir() -> Path:
+    """The alembic environment every database of the service is migrated with."""
+    return project_root() / "migrations"
+
+
 def run_dir(environment: str) -> Path:
     """All state of one environment's local run: sockets, pids, logs, database, records."""
     base = os.environ.get("PETSWIPE_RUN_DIR")

@@ -6,6 +6,7 @@ the Prefect flow only orders them, records them and handles pauses.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from petswipe_ops.canary import StepResult, run_step
 from petswipe_ops.config import EnvironmentConfig, PlatformKind, load_environment
 from petswipe_ops.errors import ConfigError, OpsError
 from petswipe_ops.gates import build_gate
+from petswipe_ops.locks import environment_lock
 from petswipe_ops.manifest import build_manifest
-from petswipe_ops.paths import project_root, run_dir
+from petswipe_ops.paths import migrations_dir, project_root, run_dir
 from petswipe_ops.platform import open_platform
 from petswipe_ops.platform.seams import Platform, Traffic, VersionInstance
 from petswipe_ops.record import Outcome, ReleaseLedger
@@ -67,6 +69,18 @@ def guard(request: ReleaseRequest) -> EnvironmentConfig:
 
 def ledger(environment: str) -> ReleaseLedger:
     return ReleaseLedger(run_dir(environment) / "releases")
+
+
+def release_lock(config: EnvironmentConfig, holder: str) -> AbstractContextManager[None]:
+    """Held for a whole release: one release per environment at a time."""
+    return environment_lock(
+        run_dir(config.environment) / "release.lock", config.environment, holder
+    )
+
+
+def plan_file(environment: str, name: str) -> Path:
+    """Where a saved terraform plan of `environment` is kept until it is applied."""
+    return run_dir(environment) / "terraform" / f"{name}.tfplan"
 
 
 def reconcile(config: EnvironmentConfig, platform: Platform, current: str) -> list[str]:
@@ -137,7 +151,7 @@ def check_policies(config: EnvironmentConfig, version: str) -> policy.PolicyRepo
 
 
 def migrate(platform: Platform) -> list[migrations.MigrationStep]:
-    return migrations.upgrade(platform.database.url, project_root() / "migrations")
+    return migrations.upgrade(platform.database.url, migrations_dir())
 
 
 def start_candidate(platform: Platform, request: ReleaseRequest) -> VersionInstance:

@@ -15,7 +15,7 @@ from petswipe_ops import migrations
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import ConfigError, SandboxError
 from petswipe_ops.k6 import BackgroundLoad, k6_binary
-from petswipe_ops.paths import project_root, run_dir
+from petswipe_ops.paths import migrations_dir, project_root, run_dir
 from petswipe_ops.platform.local.haproxy import (
     INSTALL_HINT,
     HaproxyRouter,
@@ -81,10 +81,6 @@ class LocalSandbox:
     def router_url(self) -> str:
         return f"http://127.0.0.1:{self.local.router_port}"
 
-    @property
-    def migrations_dir(self) -> Path:
-        return self.root / "migrations"
-
     def preflight(self) -> None:
         haproxy_binary()
         k6_binary()
@@ -97,8 +93,8 @@ class LocalSandbox:
         """
         binary = haproxy_binary()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        if migrations.status(self.database.url, self.migrations_dir).current is None:
-            migrations.upgrade(self.database.url, self.migrations_dir)
+        if migrations.status(self.database.url, migrations_dir()).current is None:
+            migrations.upgrade(self.database.url, migrations_dir())
         stable = self.services.instance("stable")
         restarted = stable is None
         if stable is None:
