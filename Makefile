@@ -2,6 +2,7 @@
 ENV ?= local
 VERSION ?=
 FAULT ?=
+BUDGET ?=
 SCENARIO ?= smoke
 STEPS ?= 1
 AUTO_APPROVE ?= 1
@@ -35,13 +36,13 @@ test: setup ## run the test suite (unit and integration)
 lint: setup ## ruff lint and format check
 	@$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
 
-release: setup ## make release ENV=local VERSION=1.2.0 [FAULT=error_rate=0.05|latency_ms=800]
+release: setup ## make release ENV=local VERSION=1.2.0 [FAULT=error_rate=0.05|latency_ms=800] [BUDGET=0..1]
 	@test -n "$(VERSION)" || { echo "error: set VERSION, e.g. make release VERSION=1.2.0" >&2; exit 2; }
-	@$(OPS) release --env $(ENV) --version $(VERSION) $(if $(FAULT),--fault $(FAULT)) $(APPROVAL)
+	@$(OPS) release --env $(ENV) --version $(VERSION) $(if $(FAULT),--fault $(FAULT)) $(if $(BUDGET),--error-budget $(BUDGET)) $(APPROVAL)
 
 deploy-canary: setup ## only the canary: make deploy-canary ENV=local VERSION=1.2.0
 	@test -n "$(VERSION)" || { echo "error: set VERSION, e.g. make deploy-canary VERSION=1.2.0" >&2; exit 2; }
-	@$(OPS) deploy-canary --env $(ENV) --version $(VERSION) $(if $(FAULT),--fault $(FAULT))
+	@$(OPS) deploy-canary --env $(ENV) --version $(VERSION) $(if $(FAULT),--fault $(FAULT)) $(if $(BUDGET),--error-budget $(BUDGET))
 
 tf-plan: setup ## terraform plan of terraform/environments/$(ENV), saved
 	@$(OPS) tf plan --env $(ENV) $(if $(VERSION),--version $(VERSION))

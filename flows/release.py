@@ -82,7 +82,7 @@ def _run(
             stages.migrate(release_id, config)
         changed = True
         candidate = stages.start_candidate(release_id, config, request)
-        _canary(release_id, config, candidate)
+        _canary(release_id, config, candidate, request.error_budget_remaining)
         weights = stages.finalize(release_id, config, candidate)
         book.finish(release_id, Outcome.PROMOTED, f"{request.version} promoted to 100 %", weights)
     except Exception as exc:
@@ -131,17 +131,26 @@ def _ask_person(release_id: str, config: EnvironmentConfig, question: str) -> No
         raise pipeline.ReleaseFailed(f"stopped by a person: {answer.reason or question}")
 
 
-def _canary(release_id: str, config: EnvironmentConfig, candidate: VersionInstance) -> None:
+def _canary(
+    release_id: str,
+    config: EnvironmentConfig,
+    candidate: VersionInstance,
+    budget_remaining: float | None,
+) -> None:
     steps = config.canary.steps
     progress = create_progress_artifact(
         0, key=f"canary-{config.environment}", description="canary traffic shifted"
     )
     with open_platform(config).canary_traffic(release_id) as traffic:
         for index, weight in enumerate(steps, start=1):
-            result = stages.canary_step(release_id, config, candidate, weight, traffic)
+            result = stages.canary_step(
+                release_id, config, candidate, weight, traffic, budget_remaining
+            )
             while result.timed_out and result.verdict is Verdict.CONTINUE:
                 _ask_person(release_id, config, f"{weight}% step: {result.decision.reason}")
-                result = stages.canary_step(release_id, config, candidate, weight, traffic)
+                result = stages.canary_step(
+                    release_id, config, candidate, weight, traffic, budget_remaining
+                )
             update_progress_artifact(
                 progress,
                 100 * index / len(steps),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -20,6 +21,10 @@ from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.record import Outcome
 from petswipe_ops.release import SEMVER, ReleaseRequest
 from petswipe_ops.report import render_summary
+
+# Without PREFECT_API_URL a command starts a temporary Prefect server; on a busy 2-core
+# machine that can take longer than Prefect's 20 s default, so allow more unless set.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(help="PetSwipe ops pipelines.", no_args_is_help=True, add_completion=False)
 sandbox_app = typer.Typer(help="The local sandbox: service, HAProxy, database.")
@@ -69,13 +74,20 @@ def _release(request: ReleaseRequest, flow: Callable[..., Any]) -> int:
     return 0 if record.outcome is Outcome.PROMOTED else 1
 
 
-def _request(env: str, version: str, fault: str | None, auto_approve: bool) -> ReleaseRequest:
+def _request(
+    env: str,
+    version: str,
+    fault: str | None,
+    auto_approve: bool,
+    error_budget: float | None = None,
+) -> ReleaseRequest:
     return pipeline.validate_request(
         {
             "environment": env,
             "version": version,
             "fault": fault or None,
             "auto_approve": auto_approve,
+            "error_budget_remaining": error_budget,
         }
     )
 
@@ -87,24 +99,37 @@ Fault = Annotated[
 AutoApprove = Annotated[
     bool, typer.Option("--auto-approve/--manual-approve", help="skip the approval pause")
 ]
+ErrorBudget = Annotated[
+    float | None,
+    typer.Option(help="share of the error budget left, 0..1: 0 refuses, under 0.5 is stricter"),
+]
 
 
 @app.command()
 @reported
-def release(env: Env, version: Version, fault: Fault = None, auto_approve: AutoApprove = False):
+def release(
+    env: Env,
+    version: Version,
+    fault: Fault = None,
+    auto_approve: AutoApprove = False,
+    error_budget: ErrorBudget = None,
+):
     """The whole pipeline: test, plan, policy, approve, apply, migrate, canary, finalize."""
     from flows.release import release as release_flow
 
-    raise typer.Exit(_release(_request(env, version, fault, auto_approve), release_flow))
+    request = _request(env, version, fault, auto_approve, error_budget)
+    raise typer.Exit(_release(request, release_flow))
 
 
 @app.command("deploy-canary")
 @reported
-def deploy_canary(env: Env, version: Version, fault: Fault = None):
+def deploy_canary(
+    env: Env, version: Version, fault: Fault = None, error_budget: ErrorBudget = None
+):
     """Only the canary: start the version, climb the steps, finalize or roll back."""
     from flows.release import deploy_canary as canary_flow
 
-    raise typer.Exit(_release(_request(env, version, fault, True), canary_flow))
+    raise typer.Exit(_release(_request(env, version, fault, True, error_budget), canary_flow))
 
 
 @app.command()

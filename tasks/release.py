@@ -17,6 +17,7 @@ from petswipe_ops.platform.seams import Traffic, VersionInstance
 from petswipe_ops.release import ReleaseRequest
 
 stage_task = task(cache_policy=NO_CACHE, retries=0)
+LOG_EVERY_SECONDS = 3.0
 
 
 @stage_task(name="guard")
@@ -112,17 +113,23 @@ def canary_step(
     candidate: VersionInstance,
     weight: int,
     traffic: Traffic,
+    budget_remaining: float | None = None,
 ) -> StepResult:
     logger = get_run_logger()
     book = pipeline.ledger(config.environment)
+    logged_at = -LOG_EVERY_SECONDS
 
     def observed(decision: GateDecision, elapsed: float) -> None:
-        logger.info(
-            "%d%% after %.0f s: %s — %s", weight, elapsed, decision.verdict, decision.reason
-        )
+        """The gate looks several times a second; the log gets a line every few seconds."""
+        nonlocal logged_at
+        if elapsed - logged_at >= LOG_EVERY_SECONDS:
+            logged_at = elapsed
+            logger.info("%d%% after %.1f s: %s", weight, elapsed, decision.reason)
 
     with book.stage(release_id, f"canary {weight}%") as stage:
-        result = pipeline.canary_step(open_platform(config), candidate, weight, traffic, observed)
+        result = pipeline.canary_step(
+            open_platform(config), candidate, weight, traffic, budget_remaining, observed
+        )
         evidence = {
             **result.decision.evidence,
             "weight": weight,

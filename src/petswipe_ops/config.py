@@ -66,13 +66,53 @@ class TimeoutPolicy(StrEnum):
     PAUSE = "pause"
 
 
+class SequentialGateSettings(Model):
+    """What the sequential gate guarantees, and how small a regression it must catch.
+
+    The defaults are the ones `bench/canary_gate.py` measures (docs/gates.md).
+    """
+
+    alpha: float = Field(
+        0.01, gt=0, lt=0.5, description="highest chance of rolling back a candidate within SLO"
+    )
+    beta: float = Field(
+        0.01,
+        gt=0,
+        lt=0.5,
+        description="highest chance of promoting a candidate at the smallest effect or worse",
+    )
+    error_effect: float = Field(
+        20.0, gt=1, description="smallest error rate worth catching, as a multiple of the SLO's"
+    )
+    latency_effect: float = Field(
+        3.0,
+        gt=1,
+        description="smallest share of requests beyond a quantile's threshold worth catching, "
+        "as a multiple of the quantile's tail (3: 15 % slower than the p95 threshold)",
+    )
+    latency_tolerance_ms: float = Field(
+        50.0, ge=0, description="how much slower than the stable's a candidate's p95/p99 may be"
+    )
+    latency_tolerance_ratio: float = Field(
+        0.2, ge=0, description="the same as a fraction of the stable's quantile; the larger wins"
+    )
+    budget_tighten_below: float = Field(
+        0.5, gt=0, le=1, description="error budget left under which promotion gets stricter"
+    )
+
+
 class Canary(Model):
     steps: list[Annotated[int, Field(gt=0, le=100)]] = Field(default_factory=lambda: [10, 50, 100])
     min_requests: int = Field(200, ge=1, description="canary requests a step needs before a pass")
     max_step_seconds: float = Field(60, gt=0)
-    observe_interval_seconds: float = Field(1.0, gt=0)
+    observe_interval_seconds: float = Field(
+        0.2, gt=0, description="how often the gate reads both versions' metrics"
+    )
     on_timeout: TimeoutPolicy = TimeoutPolicy.ROLLBACK
-    gate: Literal["threshold"] = "threshold"
+    gate: Literal["sequential", "threshold"] = Field(
+        "sequential", description="sequential tests (docs/gates.md) or fixed SLO thresholds"
+    )
+    sequential: SequentialGateSettings = SequentialGateSettings()
     traffic_rate: int = Field(
         150, ge=1, description="requests per second k6 sends through the router (local)"
     )

@@ -17,6 +17,7 @@ from petswipe_ops.canary import StepResult, run_step
 from petswipe_ops.config import EnvironmentConfig, PlatformKind, load_environment
 from petswipe_ops.errors import ConfigError, OpsError
 from petswipe_ops.gates import build_gate
+from petswipe_ops.gates.budget import check_error_budget
 from petswipe_ops.locks import environment_lock
 from petswipe_ops.manifest import build_manifest
 from petswipe_ops.paths import migrations_dir, project_root, run_dir
@@ -62,6 +63,8 @@ def guard(request: ReleaseRequest) -> EnvironmentConfig:
     config = load_environment(request.environment, project_root())
     if request.fault and config.platform is not PlatformKind.LOCAL:
         raise ConfigError("faults can only be injected into the local sandbox; drop `fault`.")
+    if request.error_budget_remaining is not None:
+        check_error_budget(request.error_budget_remaining)
     open_platform(config).preflight()
     find_terraform()
     return config
@@ -174,6 +177,7 @@ def canary_step(
     candidate: VersionInstance,
     weight: int,
     traffic: Traffic,
+    budget_remaining: float | None = None,
     on_observation=lambda decision, elapsed: None,
 ) -> StepResult:
     stable = platform.services.instance("stable")
@@ -186,7 +190,7 @@ def canary_step(
         metrics=platform.metrics,
         candidate=candidate,
         stable=stable,
-        gate=build_gate(config.canary.gate),
+        gate=build_gate(config.canary, budget_remaining),
         canary=config.canary,
         slo=config.slo,
         on_observation=on_observation,

@@ -61,6 +61,13 @@ class ReleaseRequest(BaseModel):
         None,
         description="local sandbox only: inject faults, e.g. error_rate=0.05 or latency_ms=800",
     )
+    error_budget_remaining: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="share of the SLO's error budget left (0..1): none left refuses the "
+        "release, under half makes the canary gate stricter",
+    )
 
     @field_validator("version")
     @classmethod

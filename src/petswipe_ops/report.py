@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from petswipe_ops.record import Outcome, ReleaseRecord
 from petswipe_ops.terraform import PlanSummary
 
@@ -64,6 +66,21 @@ def render_markdown(record: ReleaseRecord) -> str:
                 f"| {_num(cand.get('p99_ms'))} | {stable.get('requests', '—')} "
                 f"| {_num(stable.get('p95_ms'))} | {decision.reason} |"
             )
+        tests = [row for d in gates for row in _sequential_rows(d.evidence)]
+        if tests:
+            lines += [
+                "",
+                "### Sequential tests behind each verdict",
+                "",
+                "A rollback needs the mixture likelihood ratio's log (log e) to reach "
+                "log(1/alpha); a promotion needs the log likelihood ratio of the smallest effect "
+                "against the SLO (log LR) to fall to log(beta). See docs/gates.md.",
+                "",
+                "| step | test | bad / requests | p0 → p1 | log e (rollback at) "
+                "| log LR (promote at) | result |",
+                "|---|---|---|---|---|---|---|",
+                *tests,
+            ]
     others = [d for d in record.decisions if d.stage != "canary"]
     if others:
         lines += ["", "## Other decisions", ""]
@@ -79,6 +96,36 @@ def render_summary(record: ReleaseRecord) -> str:
         f"{record.version} → {record.environment}: {OUTCOME_TITLES[record.outcome].upper()} "
         f"({path}); {record.reason}"
     )
+
+
+def _sequential_rows(evidence: dict[str, Any]) -> list[str]:
+    """One table row per test of a sequential verdict: its statistic and boundaries."""
+    if evidence.get("gate") != "sequential":
+        return []
+    step = f"{evidence.get('weight', '?')} %"
+    tests = [("errors", evidence["error_rate"])]
+    tests += [
+        (f"{name} slower than {t['threshold_ms']:.0f} ms ({t['basis']})", t)
+        for name, t in evidence.get("latency", {}).items()
+        if "log_e" in t
+    ]
+    rows = []
+    for label, t in tests:
+        if t["rollback"]:
+            result = "rollback"
+        elif t["promote"]:
+            result = "pass"
+        else:
+            result = f"{t['needed_requests']} more requests"
+        if "versus_stable" in t:
+            versus = t["versus_stable"]
+            result += f"; vs stable log e {versus['log_e']:.2f} (at {versus['rollback_at']:.2f})"
+        rows.append(
+            f"| {step} | {label} | {t['bad']:g} / {t['n']} | {t['p0']:.2%} → {t['p1']:.2%} "
+            f"| {t['log_e']:.2f} ({t['rollback_at']:.2f}) | {t['log_lr']:.2f} "
+            f"({t['promote_at']:.2f}) | {result} |"
+        )
+    return rows
 
 
 def _pct(value: float | None) -> str:

@@ -14,6 +14,7 @@ from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.platform.local.services import alive
 from petswipe_ops.record import Outcome
 from petswipe_ops.release import ReleaseRequest
+from petswipe_ops.report import render_markdown
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
@@ -50,7 +51,9 @@ def test_healthy_release_climbs_every_step_and_is_promoted(make_project):
         (50, "promote"),
         (100, "promote"),
     ]
+    assert all(d.evidence["gate"] == "sequential" for d in steps)
     assert all(d.evidence["candidate"]["requests"] >= 150 for d in steps)
+    assert all(d.evidence["error_rate"]["promote"] for d in steps), "each pass is shown"
     assert "rolled back unfinished" not in record.stage("prepare").summary
     stage_names = [s.name for s in record.stages]
     assert stage_names[:6] == ["prepare", "test", "plan", "policy", "apply", "migrate"]
@@ -71,8 +74,14 @@ def test_faulty_release_is_rolled_back_at_the_first_step(make_project):
     assert record.outcome is Outcome.ROLLED_BACK
     gate = next(d for d in record.decisions if d.stage == "canary")
     assert gate.verdict == "rollback" and gate.evidence["weight"] == 10
-    assert gate.evidence["candidate"]["errors"] >= 1
-    assert gate.evidence["candidate"]["requests"] < 150, "a clear failure does not wait"
+    assert gate.evidence["gate"] == "sequential"
+    errors = gate.evidence["error_rate"]
+    assert errors["log_e"] >= errors["rollback_at"], "the evidence shows the boundary crossed"
+    assert gate.evidence["candidate"]["errors"] >= 2
+    assert gate.evidence["candidate"]["requests"] < 100, "rolled back after tens of requests"
+    report = render_markdown(record)
+    assert "Sequential tests behind each verdict" in report
+    assert f"| 10 % | errors | {errors['bad']:g} / {errors['n']} |" in report
 
     sandbox = _sandbox(project)
     assert _runtime_weights(sandbox) == (100, 0)
@@ -201,3 +210,28 @@ def test_deploy_canary_runs_only_the_traffic_stages(make_project):
     assert state.is_failed() and "rolled back: canary gate at 10%" in state.message
     record = _last_record()
     assert [s.name for s in record.stages] == ["prepare", "candidate", "canary 10%", "rollback"]
+
+
+def test_the_threshold_gate_stays_available_by_configuration(make_project):
+    from flows.release import deploy_canary
+
+    project = make_project()
+    project.edit("local", lambda data: data["canary"].update(gate="threshold"))
+    request = ReleaseRequest(version="1.9.0", fault="error_rate=0.05", auto_approve=True)
+    state = deploy_canary(request=request, return_state=True)
+
+    assert state.is_failed()
+    gate = next(d for d in _last_record().decisions if d.stage == "canary")
+    assert (gate.evidence["gate"], gate.verdict) == ("threshold", "rollback")
+
+
+def test_a_spent_error_budget_refuses_the_release_before_any_change(make_project):
+    from flows.release import release
+
+    project = make_project()
+    request = ReleaseRequest(version="2.0.0", auto_approve=True, error_budget_remaining=0)
+    state = release(request=request, return_state=True)
+
+    assert state.is_failed() and "error budget is spent" in state.message
+    assert pipeline.ledger("local").all() == [], "refused by the guard, nothing recorded"
+    assert not (project.run_root / "local" / "haproxy.pid").exists(), "nothing was started"

@@ -68,6 +68,16 @@ BAD_INPUTS = {
         _broken_yaml,
         "local.yaml: field 'canary.min_requests' is invalid",
     ),
+    "spent error budget": (
+        ["--env", "local", "--version", "1.2.0", "--error-budget", "0"],
+        lambda project: {},
+        "The error budget is spent, so the release is refused",
+    ),
+    "error budget out of range": (
+        ["--env", "local", "--version", "1.2.0", "--error-budget", "1.5"],
+        lambda project: {},
+        "'error_budget_remaining' is invalid",
+    ),
     "missing haproxy": (
         ["--env", "local", "--version", "1.2.0"],
         lambda project: {"PETSWIPE_HAPROXY_BIN": "/nonexistent/haproxy"},

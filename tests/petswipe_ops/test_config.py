@@ -66,3 +66,21 @@ def test_platform_section_must_exist(tmp_path):
     path = _write(tmp_path, text.split("\nlocal:")[0])
     with pytest.raises(ConfigError, match="'local' section is missing"):
         load_file(path)
+
+
+def test_the_sequential_gate_is_the_default_with_documented_settings(tmp_path):
+    config = load_environment("local", ROOT)
+    assert config.canary.gate == "sequential"
+    assert (config.canary.sequential.alpha, config.canary.sequential.beta) == (0.01, 0.01)
+    bare = _write(
+        tmp_path,
+        "environment: local\nplatform: local\nlocal: {}\n"
+        "service: {image: x, resources: {cpu_millicores: 1, memory_mib: 1}}\n",
+    )
+    assert load_file(bare).canary.gate == "sequential"
+
+
+def test_a_sequential_setting_out_of_range_names_the_field(tmp_path):
+    text = (ROOT / "deployments" / "local.yaml").read_text().replace("alpha: 0.01", "alpha: 0.7")
+    with pytest.raises(ConfigError, match=r"field 'canary.sequential.alpha' is invalid"):
+        load_file(_write(tmp_path, text))

@@ -20,9 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from petswipe_ops.config import Slo
+from petswipe_ops.config import SequentialGateSettings, Slo
 from petswipe_ops.gates.base import GateDecision, GateInput, Verdict, describe
 from petswipe_ops.gates.budget import check_error_budget, tightening
 from petswipe_ops.gates.latency import LatencyThreshold, latency_threshold, slower_count
@@ -34,40 +32,6 @@ MIDPOINT_WEIGHT = 0.2
 BEYOND = 1.5
 RATE_CAP = 0.999
 STABLE_RATIOS = (2.0, 4.0, 8.0)
-
-
-class SequentialGateSettings(BaseModel):
-    """What the sequential gate guarantees, and how small a regression it must catch."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    alpha: float = Field(
-        0.01, gt=0, lt=0.5, description="highest chance of rolling back a candidate within SLO"
-    )
-    beta: float = Field(
-        0.01,
-        gt=0,
-        lt=0.5,
-        description="highest chance of promoting a candidate at the smallest effect or worse",
-    )
-    error_effect: float = Field(
-        20.0, gt=1, description="smallest error rate worth catching, as a multiple of the SLO's"
-    )
-    latency_effect: float = Field(
-        3.0,
-        gt=1,
-        description="smallest share of requests beyond a quantile's threshold worth catching, "
-        "as a multiple of the quantile's tail (3: 15 % slower than the p95 threshold)",
-    )
-    latency_tolerance_ms: float = Field(
-        50.0, ge=0, description="how much slower than the stable's a candidate's p95/p99 may be"
-    )
-    latency_tolerance_ratio: float = Field(
-        0.2, ge=0, description="the same as a fraction of the stable's quantile; the larger wins"
-    )
-    budget_tighten_below: float = Field(
-        0.5, gt=0, le=1, description="error budget left under which promotion gets stricter"
-    )
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ import random
 import pytest
 
 from petswipe_ops.canary import run_step
-from petswipe_ops.config import Canary, Slo
+from petswipe_ops.config import Canary, SequentialGateSettings, Slo
 from petswipe_ops.gates import GateInput, Verdict
 from petswipe_ops.gates.budget import ErrorBudgetExhausted
-from petswipe_ops.gates.sequential import RateTest, SequentialGate, SequentialGateSettings
+from petswipe_ops.gates.sequential import RateTest, SequentialGate
 from petswipe_ops.metrics import VersionMetrics
 from petswipe_ops.platform.seams import VersionInstance, Weights
 
@@ -276,3 +276,14 @@ def test_the_engine_rolls_back_a_canary_300_ms_slower_within_seconds():
     assert result.verdict is Verdict.ROLLBACK
     assert result.decision.reason.startswith("p95 latency")
     assert result.duration_seconds <= 5
+
+
+def test_build_gate_follows_the_environment_and_passes_settings_and_budget():
+    from petswipe_ops.gates import ThresholdGate, build_gate
+
+    settings = SequentialGateSettings(alpha=0.05, beta=0.02)
+    gate = build_gate(Canary(sequential=settings), budget_remaining=0.25)
+    assert isinstance(gate, SequentialGate)
+    assert gate.settings == settings
+    assert gate.beta == pytest.approx(0.02 * 0.25 / 0.5), "half the threshold halves beta"
+    assert isinstance(build_gate(Canary(gate="threshold")), ThresholdGate)
