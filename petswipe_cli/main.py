@@ -22,9 +22,16 @@ from petswipe_ops.record import Outcome
 from petswipe_ops.release import SEMVER, ReleaseRequest
 from petswipe_ops.report import render_summary
 
-# Without PREFECT_API_URL a command starts a temporary Prefect server; on a busy 2-core
-# machine that can take longer than Prefect's 20 s default, so allow more unless set.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# Without PREFECT_API_URL a command starts a temporary Prefect server. On a busy 2-core
+# machine it can take longer than Prefect's 20 s default to start, and its telemetry
+# heartbeat (which has nowhere to go from a closed network) races the first flow run
+# for the SQLite database; unless the user set them, allow more time and skip telemetry.
+TEMPORARY_SERVER_DEFAULTS = {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+}
+for _name, _value in TEMPORARY_SERVER_DEFAULTS.items():
+    os.environ.setdefault(_name, _value)
 
 app = typer.Typer(help="PetSwipe ops pipelines.", no_args_is_help=True, add_completion=False)
 sandbox_app = typer.Typer(help="The local sandbox: service, HAProxy, database.")

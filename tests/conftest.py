@@ -7,6 +7,7 @@ migrations/ and deployments/), its own run folder and ports picked at random.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -18,6 +19,9 @@ import yaml
 from petswipe_ops.paths import project_root
 
 pytest_plugins = ["tests.fixtures.postgres"]
+
+# Prefect servers started by the tests send no telemetry (the network is closed).
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 REPO = project_root()
 LINKED = ("sandbox", "policies", "terraform", "load_tests")
