@@ -275,7 +275,6 @@ def load_test(
     fault: Fault = None,
 ):
     """k6 scenarios against the environment; exit 1 on a failed threshold or a regression."""
-    from flows.load_test_campaign import load_test_campaign
     from petswipe_ops.loadtest import campaign
     from petswipe_ops.loadtest.report import render_table
 
@@ -292,6 +291,8 @@ def load_test(
         }
     )
     campaign.guard(request)
+    from flows.load_test_campaign import load_test_campaign
+
     before = {r.campaign_id for r in campaign.all_records(env)}
     state = load_test_campaign(request=request, return_state=True)
     record = next(
