@@ -65,7 +65,7 @@ def _y(value: float, max_value: float) -> float:
 
 def campaign_panel(runs: list[ScenarioRun], x0: float, x1: float) -> list[str]:
     measured = [r for r in runs if r.summary and r.summary.latency]
-    top = max([r.summary.latency.p99 for r in measured] + [THRESHOLDS_MS[0] * 0.2])
+    top = max([r.summary.latency.p99 for r in measured] + [THRESHOLDS_MS[0] * 0.1])
     max_ms = _nice_max(top * 1.1)
     parts = [_text((x0 + x1) / 2, 30, "This campaign: latency percentiles (ms) and throughput", 13)]
     parts += _axis(x0, x1, PANEL_TOP, max_ms, "ms")
