@@ -74,3 +74,12 @@ sandbox-status: setup ## versions running and HAProxy's weights
 ui: setup ## the Prefect UI on http://127.0.0.1:$(PORT)
 	@echo "Prefect UI on http://127.0.0.1:$(PORT); in another shell: export PREFECT_API_URL=http://127.0.0.1:$(PORT)/api"
 	@$(UV) run --frozen prefect server start --host 127.0.0.1 --port $(PORT)
+
+# k6 load-test campaigns
+SCALE ?=
+RATE_SCALE ?=
+.PHONY: load-test
+load-test: setup ## k6 scenarios: make load-test ENV=local [SCENARIO=smoke|load|stress|spike|soak|all] [SCALE=0.02] [VERSION=9.9.9 FAULT=latency_ms=800]
+	@$(OPS) load-test --env $(ENV) --scenario $(SCENARIO) $(if $(SCALE),--scale $(SCALE)) \
+		$(if $(RATE_SCALE),--rate-scale $(RATE_SCALE)) \
+		$(if $(VERSION),--version $(VERSION)) $(if $(FAULT),--fault $(FAULT))

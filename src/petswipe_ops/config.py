@@ -161,6 +161,24 @@ class AwsPlatform(Model):
     secrets_prefix: str
 
 
+class LoadTestSettings(Model):
+    """k6 campaigns: how hard and long the scripts run here, and what counts as a regression."""
+
+    default_scale: float = Field(1.0, gt=0, le=10, description="multiplies every duration")
+    rate_scale: float = Field(1.0, gt=0, le=10, description="multiplies every arrival rate")
+    max_vus: int = Field(200, ge=1, le=5000, description="cap on k6 virtual users")
+    p95_tolerance: float = Field(
+        0.2, ge=0, description="relative p95 growth over the baseline that is still fine"
+    )
+    p95_tolerance_ms: float = Field(
+        50, ge=0, description="absolute p95 growth (ms) that is still fine"
+    )
+    error_rate_tolerance: float = Field(
+        0.002, ge=0, lt=1, description="error-rate growth (absolute) that is still fine"
+    )
+    retention_days: int = Field(90, ge=1, description="stored results older than this go")
+
+
 class EnvironmentConfig(Model):
     environment: str
     platform: PlatformKind
@@ -168,6 +186,7 @@ class EnvironmentConfig(Model):
     canary: Canary = Canary()
     slo: Slo = Slo()
     approval: Approval = Approval()
+    load_test: LoadTestSettings = LoadTestSettings()
     local: LocalPlatform | None = None
     aws: AwsPlatform | None = None
 

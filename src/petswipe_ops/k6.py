@@ -23,8 +23,10 @@ def k6_binary() -> str:
     )
 
 
-def k6_command(script: Path, env: dict[str, str], *extra: str) -> list[str]:
-    args = [k6_binary(), "run", "--no-usage-report", "--quiet", "--no-color", *extra]
+def k6_command(script: Path, env: dict[str, str], *extra: str, quiet: bool = True) -> list[str]:
+    """`k6 run`; `quiet=False` keeps the per-second progress lines a campaign streams."""
+    args = [k6_binary(), "run", "--no-usage-report", *(["--quiet"] if quiet else []), "--no-color"]
+    args += extra
     for key, value in sorted(env.items()):
         args += ["--env", f"{key}={value}"]
     return [*args, str(script)]

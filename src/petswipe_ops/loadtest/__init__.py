@@ -1,0 +1,1 @@
+"""k6 load-test campaigns: running the scenarios, reading their summaries, keeping history."""
