@@ -294,6 +294,9 @@ class App:
 class Handler(BaseHTTPRequestHandler):
     server_version = "PetSwipe"
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle's algorithm the body waits for the
+    # client's delayed ACK of the headers (about 40 ms) on a kept-alive connection.
+    disable_nagle_algorithm = True
     app: App
 
     def log_message(self, format: str, *args: Any) -> None:
