@@ -17,7 +17,7 @@ import yaml
 
 from petswipe_ops.paths import project_root
 
-pytest_plugins = ["tests.fixtures.postgres"]
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.prefect_server"]
 
 REPO = project_root()
 LINKED = ("sandbox", "policies", "terraform", "load_tests")
