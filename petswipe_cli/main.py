@@ -360,6 +360,7 @@ def ci_release(
     from petswipe_ops.prefect_stack import prefect_command
     from petswipe_ops.proc import run
 
+    _config(env)
     request = _request(env, version, fault, auto_approve)
     params = json.dumps({"request": request.model_dump(exclude_none=True)})
     args = [*prefect_command(), "deployment", "run", f"release/{env}", "--params", params]
@@ -377,6 +378,7 @@ def _ci_outcome(env: str, run_id) -> int:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
+    from petswipe_ops.locks import ReleaseInProgress
     from tasks.concurrency import holder_of
 
     with get_client(sync_client=True) as client:
@@ -387,8 +389,7 @@ def _ci_outcome(env: str, run_id) -> int:
     summaries = [a.description for a in reports if a.key == f"release-{env}" and a.description]
     message = summaries[0] if summaries else state.message or state.name
     if state.is_cancelled() and "concurrency" in message:
-        message = f"refused: {message.rstrip('.')}; environment '{env}' is busy with release "
-        message += f"{holder_of(env)}"
+        message = f"{message.rstrip('.')}: {ReleaseInProgress.held_by(env, holder_of(env))}"
     if state.is_completed():
         typer.secho(f"release/{env} {run_id}: {message}", fg=typer.colors.GREEN, bold=True)
         return 0

@@ -113,22 +113,17 @@ def test_two_releases_to_one_environment_never_run_at_once(deployed, two_release
     assert first[1] <= second[0], f"running {first} overlaps {second}"
 
 
-@pytest.mark.parametrize("approve", [True, False], ids=["approved", "rejected"])
-def test_paused_release_follows_make_approve(deployed, approve):
+def test_paused_release_approved_with_make_approve_is_promoted(deployed):
     run_id = deployed.run_deployment(
         "release/local", {"environment": "local", "version": "1.3.0", "auto_approve": False}
     )
     deployed.paused(run_id)
-    answer = make_approve(deployed, run_id, *([] if approve else ["REJECT=1"]), "REASON=CHG-42")
+    answer = make_approve(deployed, run_id, "REASON=CHG-42")
     assert answer.returncode == 0, answer.stdout + answer.stderr
-    assert ("approved" if approve else "rejected") in answer.stdout
+    assert answer.stdout.splitlines()[-1].startswith("approved release-local-1.3.0")
 
     run = deployed.finished(run_id)
-    if approve:
-        assert run["state_type"] == "COMPLETED"
-    else:
-        assert run["state_type"] == "FAILED"
-        assert run["state"]["message"] == "refused before any change: rejected at approval: CHG-42"
+    assert run["state_type"] == "COMPLETED", run["state"]["message"]
 
 
 def test_approving_a_run_that_is_not_paused_is_one_sentence(deployed, two_releases):
@@ -140,27 +135,11 @@ def test_approving_a_run_that_is_not_paused_is_one_sentence(deployed, two_releas
     )
 
 
-def test_two_workers_both_pick_up_runs(deployed):
-    """Each worker runs one flow at a time (--limit 1): a release paused for approval keeps
-    its worker busy, so the next run must be picked up by the other worker."""
-    paused = deployed.run_deployment(
-        "release/local", {"environment": "local", "version": "1.4.0", "auto_approve": False}
-    )
-    deployed.paused(paused)
-    refused = deployed.run_deployment(
-        "release/staging", {"environment": "staging", "version": "1.4.0", "auto_approve": True}
-    )
-    run = deployed.finished(refused)
-    assert run["state_type"] == "FAILED" and "staging" in run["state"]["message"]
-    make_approve(deployed, paused, "REJECT=1", "REASON=done")
-    deployed.finished(paused)
-
-    assert {deployed.worker_of(paused), deployed.worker_of(refused)} == set(WORKERS)
-
-
-def test_cancel_new_refuses_a_second_release_naming_the_paused_one(deployed):
-    """A paused release gives back its deployment slot but keeps `release-local`: with
-    cancel-new in config and prefect.yaml, a second release is refused by the flow."""
+@pytest.fixture(scope="module")
+def busy_local(deployed):
+    """With local set to cancel-new (config and prefect.yaml, redeployed): one release
+    paused for approval, then a staging release and a second local release from CI
+    while it waits, then the paused one rejected with `make approve REJECT=1`."""
     root = deployed.project.root
     deployed.project.edit("local", lambda d: d["release"].update(collision_strategy="cancel-new"))
     spec = (root / "prefect.yaml").read_text()
@@ -171,17 +150,51 @@ def test_cancel_new_refuses_a_second_release_naming_the_paused_one(deployed):
         "release/local", {"environment": "local", "version": "1.5.0", "auto_approve": False}
     )
     deployed.paused(holder)
+    staging = deployed.run_deployment(
+        "release/staging", {"environment": "staging", "version": "1.5.0", "auto_approve": True}
+    )
+    deployed.finished(staging)
     second = ci_release(deployed, "local", "1.6.0", "--auto-approve")
     stdout, stderr = second.communicate(timeout=RELEASE_TIMEOUT_S)
-    make_approve(deployed, holder, "REJECT=1", "REASON=done")
+    rejected = make_approve(deployed, holder, "REJECT=1", "REASON=CHG-43 failed review")
     deployed.finished(holder)
+    return {
+        "holder": holder,
+        "staging": staging,
+        "second": (second.returncode, stdout, stderr),
+        "rejected": rejected,
+    }
 
-    assert second.returncode == 1, stdout + stderr
-    message = deployed.flow_run(run_id_of(stdout))["state"]["message"]
-    assert message == (
-        f"environment 'local' is busy with release release-local-1.5.0 (flow run {holder}); "
-        "wait for it to finish."
+
+def test_paused_release_rejected_with_make_approve_ends_with_the_reason(deployed, busy_local):
+    assert busy_local["rejected"].returncode == 0, busy_local["rejected"].stderr
+    run = deployed.flow_run(busy_local["holder"])
+    assert run["state_type"] == "FAILED"
+    assert run["state"]["message"] == (
+        "refused before any change: rejected at approval: CHG-43 failed review"
     )
+
+
+def test_cancel_new_refuses_a_second_release_naming_the_paused_one(deployed, busy_local):
+    """A paused run gives back its deployment slot but keeps `release-local`, so the
+    second release starts and is refused by the flow, naming the paused one."""
+    code, stdout, stderr = busy_local["second"]
+    assert code == 1, stdout + stderr
+    sentence = (
+        f"environment 'local' is busy with release release-local-1.5.0 "
+        f"(flow run {busy_local['holder']}); wait for it to finish."
+    )
+    assert deployed.flow_run(run_id_of(stdout))["state"]["message"] == sentence
+    assert sentence in stderr
+
+
+def test_two_workers_both_pick_up_runs(deployed, busy_local):
+    """Each worker runs one flow at a time (--limit 1): the release paused for approval
+    keeps its worker busy, so the staging run meanwhile is picked up by the other one."""
+    staging = deployed.flow_run(busy_local["staging"])
+    assert staging["state_type"] == "FAILED" and "staging" in staging["state"]["message"]
+    workers = {deployed.worker_of(busy_local["holder"]), deployed.worker_of(busy_local["staging"])}
+    assert workers == set(WORKERS)
 
 
 BROWSER_ARGS = [
