@@ -61,11 +61,12 @@ class PrefectStack:
         return env
 
     def pids(self) -> dict[str, int]:
-        """Every process started here that is still alive, by name."""
+        """Every process started here that is still alive, by name; a pid file whose pid
+        now belongs to another program (after a reboot) is ignored, never signalled."""
         found = {}
         for pid_file in sorted(self.folder.glob("*.pid")):
             pid = int(pid_file.read_text().strip() or 0)
-            if pid and alive(pid):
+            if pid and alive(pid) and _runs_prefect(pid):
                 found[pid_file.stem] = pid
         return found
 
@@ -141,11 +142,10 @@ class PrefectStack:
 
     def stop(self) -> list[str]:
         """Stop every process started here (workers first), remove the pid files."""
-        stopped = []
-        names = sorted(self.pids(), key=lambda name: name == "server")
-        for name in names:
-            terminate(self.pids()[name])
-            stopped.append(name)
+        running = self.pids()
+        stopped = sorted(running, key=lambda name: name == "server")
+        for name in stopped:
+            terminate(running[name])
         for pid_file in self.folder.glob("*.pid"):
             pid_file.unlink()
         return stopped
@@ -166,3 +166,10 @@ class PrefectStack:
                 raise ExternalCommandError(f"could not start {name}: {exc.strerror}.") from exc
         (self.folder / f"{name}.pid").write_text(str(process.pid))
         return process.pid
+
+
+def _runs_prefect(pid: int) -> bool:
+    try:
+        return b"prefect" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return not Path("/proc").is_dir()
