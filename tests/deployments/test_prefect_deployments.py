@@ -209,27 +209,59 @@ BROWSER_ARGS = [
 ]
 
 
-def test_the_ui_shows_the_release_and_its_report(deployed, two_releases):
+@pytest.fixture
+def browser_page():
     from playwright.sync_api import sync_playwright
 
-    run_id = run_id_of(two_releases["healthy"][1])
-    shots = REPO / "test-artifacts"
-    shots.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{deployed.stack.ui_url}/runs", wait_until="networkidle")
-            page.get_by_text("release-local-1.1.0").first.click()
-            page.wait_for_url(f"**/runs/flow-run/{run_id}**")
-            page.get_by_text("Artifacts", exact=True).first.click()
-            report = page.get_by_text("release-local", exact=True).first
-            report.wait_for(timeout=30_000)
-            summary = "1.1.0 → local: PROMOTED (10% promote → 50% promote → 100% promote)"
-            assert page.get_by_text(summary).count() >= 1
-            report.click()
-            page.get_by_text("Canary gate decisions").first.wait_for(timeout=30_000)
-            page.screenshot(path=str(shots / "prefect-ui-release-report.png"), full_page=True)
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
         finally:
             browser.close()
-    assert (shots / "prefect-ui-release-report.png").stat().st_size > 10_000
+
+
+SHOTS = REPO / "test-artifacts"
+
+
+def test_the_ui_shows_the_release_and_its_report(deployed, two_releases, browser_page):
+    page = browser_page
+    run_id = run_id_of(two_releases["healthy"][1])
+    page.goto(f"{deployed.stack.ui_url}/runs", wait_until="networkidle")
+    page.get_by_text("release-local-1.1.0").first.click()
+    page.wait_for_url(f"**/runs/flow-run/{run_id}**")
+    page.get_by_text("Artifacts", exact=True).first.click()
+    report = page.get_by_text("release-local", exact=True).first
+    report.wait_for(timeout=30_000)
+    summary = "1.1.0 → local: PROMOTED (10% promote → 50% promote → 100% promote)"
+    assert page.get_by_text(summary).count() >= 1
+    report.click()
+    page.get_by_text("Canary gate decisions").first.wait_for(timeout=30_000)
+
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "prefect-ui-release-report.png"), full_page=True)
+    assert (SHOTS / "prefect-ui-release-report.png").stat().st_size > 10_000
+
+
+def test_a_paused_release_is_answered_with_the_ui_form(deployed, browser_page):
+    """The Approval RunInput is the Resume form: turn off "approve", give a reason, submit."""
+    page = browser_page
+    run_id = deployed.run_deployment(
+        "release/local", {"environment": "local", "version": "1.7.0", "auto_approve": False}
+    )
+    deployed.paused(run_id)
+    page.goto(f"{deployed.stack.ui_url}/runs/flow-run/{run_id}", wait_until="networkidle")
+    page.get_by_role("button", name="Resume").first.click()
+    form = page.get_by_role("dialog")
+    assert form.get_by_role("switch").get_attribute("aria-checked") == "true"
+    form.get_by_role("switch").click()
+    form.locator("textarea").fill("CHG-44 rejected in the UI")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "prefect-ui-approval-form.png"))
+    form.get_by_role("button", name="Submit").click()
+
+    run = deployed.finished(run_id)
+    assert run["state_type"] == "FAILED"
+    assert run["state"]["message"] == (
+        "refused before any change: rejected at approval: CHG-44 rejected in the UI"
+    )
