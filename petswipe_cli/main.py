@@ -370,7 +370,11 @@ def ci_release(
     found = re.search(r"UUID: ([0-9a-f-]{36})", done.stdout)
     if found is None:
         detail = (done.stderr or done.stdout).strip().splitlines()
-        raise OpsError(f"release/{env} could not be run: {detail[-1] if detail else 'no output'}")
+        last = detail[-1].rstrip(".!") if detail else "no output"
+        raise OpsError(
+            f"release/{env} could not be run ({last}); check PREFECT_API_URL and that "
+            "`prefect deploy --all` (or `make ui`) has registered the deployments."
+        )
     raise typer.Exit(_ci_outcome(env, _flow_run_id(found.group(1))))
 
 
