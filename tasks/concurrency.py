@@ -8,7 +8,7 @@ it stays held while a release is paused for approval (a deployment's own
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import contextmanager, suppress
 
 from prefect import get_run_logger
 from prefect.client.orchestration import get_client
@@ -22,8 +22,6 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from petswipe_ops.config import CollisionStrategy, EnvironmentConfig
 from petswipe_ops.locks import ReleaseInProgress
 
-FIRST_TRY_SECONDS = 2.0
-
 
 def limit_name(environment: str) -> str:
     return f"release-{environment}"
@@ -32,36 +30,35 @@ def limit_name(environment: str) -> str:
 @contextmanager
 def release_slot(config: EnvironmentConfig) -> Iterator[None]:
     """Hold `release-<env>` for the whole release: wait for it (enqueue) or refuse
-    (cancel-new) when another release has it, naming that release."""
+    (cancel-new) when another release has it, naming that release.
+
+    Whether the slot is taken is read first, and the slot is then taken without a timeout:
+    an acquisition that times out just as the slot frees can be granted on the server
+    with its lease lost, which would hold the environment until the lease expires.
+    """
     name = limit_name(config.environment)
-    _ensure_limit(name)
-    with ExitStack() as held:
-        try:
-            held.enter_context(_slot(name, FIRST_TRY_SECONDS))
-        except TimeoutError:
-            holder = holder_of(config.environment)
-            if config.release.collision_strategy is CollisionStrategy.CANCEL_NEW:
-                raise ReleaseInProgress.held_by(config.environment, holder) from None
-            get_run_logger().info("waiting for release %s to finish", holder)
-            held.enter_context(_slot(name, None))
+    if _slots_taken(name):
+        holder = holder_of(config.environment)
+        if config.release.collision_strategy is CollisionStrategy.CANCEL_NEW:
+            raise ReleaseInProgress.held_by(config.environment, holder)
+        get_run_logger().info("waiting for release %s to finish", holder)
+    with concurrency(name, occupy=1, strict=True):
         yield
 
 
-def _slot(name: str, timeout: float | None):
-    return concurrency(name, occupy=1, strict=True, timeout_seconds=timeout)
-
-
-def _ensure_limit(name: str) -> None:
-    """Create the limit with one slot unless it exists; an existing limit is left as an
-    operator set it (a limit of 0 freezes releases)."""
+def _slots_taken(name: str) -> bool:
+    """Whether every slot of the limit is held; the limit is created with one slot when
+    missing, and an existing one is left as an operator set it (0 freezes releases)."""
     with get_client(sync_client=True) as client:
         try:
-            client.read_global_concurrency_limit_by_name(name)
+            limit = client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
             with suppress(ObjectAlreadyExists):
                 client.create_global_concurrency_limit(
                     GlobalConcurrencyLimitCreate(name=name, limit=1)
                 )
+            limit = client.read_global_concurrency_limit_by_name(name)
+    return limit.active_slots >= limit.limit
 
 
 def holder_of(environment: str) -> str:
