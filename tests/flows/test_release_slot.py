@@ -13,7 +13,7 @@ from prefect import flow
 from petswipe_ops.config import CollisionStrategy, ReleasePolicy, load_environment
 from petswipe_ops.locks import ReleaseInProgress
 from petswipe_ops.paths import project_root
-from tasks.concurrency import release_slot
+from tasks.concurrency import ReleasesFrozen, release_slot
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
@@ -83,3 +83,28 @@ def test_cancel_new_is_refused_naming_the_holder():
     )
     assert str(refused.value).endswith("); wait for it to finish.")
     assert ("in", "1.1.0") not in [entry[:2] for entry in EVENTS]
+
+
+def _set_limit(name: str, **fields) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
+    with get_client(sync_client=True) as client:
+        client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(**fields))
+
+
+def test_a_slot_left_taken_by_a_vanished_run_is_freed():
+    slot_user(environment="slot-d", version="1.1.0", strategy="cancel-new")
+    _set_limit("release-slot-d", active_slots=1)
+
+    slot_user(environment="slot-d", version="1.2.0", strategy="cancel-new")
+    assert ("out", "1.2.0") in [entry[:2] for entry in EVENTS]
+
+
+def test_a_limit_of_zero_freezes_releases():
+    slot_user(environment="slot-e", version="1.1.0", strategy="enqueue")
+    _set_limit("release-slot-e", limit=0)
+
+    with pytest.raises(ReleasesFrozen, match="releases to 'slot-e' are frozen"):
+        slot_user(environment="slot-e", version="1.2.0", strategy="enqueue")
+    assert ("in", "1.2.0") not in [entry[:2] for entry in EVENTS]
