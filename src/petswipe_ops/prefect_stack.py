@@ -78,8 +78,14 @@ class PrefectStack:
 
     def start_server(self, timeout: float = SERVER_START_TIMEOUT_S) -> None:
         """`prefect server start` on 127.0.0.1 (SQLite in PREFECT_HOME), then wait for health."""
-        if "server" in self.pids() and self.healthy():
+        running = self.pids().get("server")
+        if running and self.healthy():
             return
+        if running:
+            raise PrefectStackError(
+                f"a Prefect server started here is already running (pid {running}) but not "
+                f"on port {self.port}; stop it with `make ui-down` first."
+            )
         if self.healthy():
             raise PrefectStackError(
                 f"something else already answers on {self.ui_url}; stop it or choose "

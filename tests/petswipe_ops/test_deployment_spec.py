@@ -67,3 +67,14 @@ def test_a_release_deployment_without_a_limit_of_one_is_named(root):
     assert deployment_spec.disagreements(root) == [
         "release/production must have concurrency_limit.limit 1"
     ]
+
+
+def test_an_unknown_collision_strategy_is_one_sentence(root):
+    path = root / "deployments" / "local.yaml"
+    path.write_text(path.read_text().replace("strategy: enqueue", "strategy: queue"))
+
+    with pytest.raises(ConfigError) as raised:
+        deployment_spec.check(root)
+    assert "field 'release.collision_strategy' is invalid: Input should be 'enqueue' or " in str(
+        raised.value
+    )
