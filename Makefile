@@ -7,6 +7,9 @@ SCENARIO ?= smoke
 STEPS ?= 1
 AUTO_APPROVE ?= 1
 PORT ?= 4200
+RUN ?=
+REJECT ?=
+REASON ?=
 
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
@@ -16,6 +19,7 @@ APPROVAL := $(if $(filter 1 yes true,$(AUTO_APPROVE)),--auto-approve,--manual-ap
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test lint release deploy-canary tf-plan tf-apply db-migrate \
 	db-rollback db-status policy-validate sandbox-up sandbox-down sandbox-status ui
+.PHONY: ui-down approve ci-release deployments-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -71,9 +75,22 @@ sandbox-down: setup ## stop the local sandbox, leaving no process behind
 sandbox-status: setup ## versions running and HAProxy's weights
 	@$(OPS) sandbox status --env $(ENV)
 
-ui: setup ## the Prefect UI on http://127.0.0.1:$(PORT)
-	@echo "Prefect UI on http://127.0.0.1:$(PORT); in another shell: export PREFECT_API_URL=http://127.0.0.1:$(PORT)/api"
-	@$(UV) run --frozen prefect server start --host 127.0.0.1 --port $(PORT)
+ui: setup ## Prefect server, a process worker and the deployments; UI on http://127.0.0.1:$(PORT)
+	@$(OPS) ui up --port $(PORT)
+
+ui-down: setup ## stop what `make ui` started
+	@$(OPS) ui down
+
+approve: setup ## make approve RUN=<flow-run-id> [REJECT=1] [REASON="change ticket 42"]
+	@test -n "$(RUN)" || { echo "error: set RUN to the paused flow run's id, e.g. make approve RUN=<id>" >&2; exit 2; }
+	@$(OPS) approve "$(RUN)" $(if $(filter 1 yes true,$(REJECT)),--reject) --reason "$(REASON)"
+
+ci-release: setup ## run the release/$(ENV) deployment and wait: make ci-release VERSION=1.2.0
+	@test -n "$(VERSION)" || { echo "error: set VERSION, e.g. make ci-release VERSION=1.2.0" >&2; exit 2; }
+	@$(OPS) ci-release --env $(ENV) --version $(VERSION) $(if $(FAULT),--fault $(FAULT)) $(APPROVAL)
+
+deployments-check: setup ## prefect.yaml agrees with deployments/*.yaml
+	@$(OPS) deployments check
 
 # k6 load-test campaigns
 SCALE ?=

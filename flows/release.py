@@ -1,7 +1,7 @@
 """The release pipeline, in the order of its diagram.
 
-guard → test → plan → policy → approve → apply → migrate → canary 10/50/100 → finalize,
-or rollback; the report is published whatever happens.
+guard (one release per environment) → test → plan → policy → approve → apply → migrate →
+canary 10/50/100 → finalize, or rollback; the report is published whatever happens.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from petswipe_ops.record import Outcome
 from petswipe_ops.release import ReleaseRequest
 from petswipe_ops.report import render_markdown, render_summary
 from tasks import release as stages
+from tasks.concurrency import release_slot
 
 
 class Approval(RunInput):
@@ -52,7 +53,7 @@ def _release(request: ReleaseRequest, *, full: bool) -> str | State:
     ends the run Failed with its reason (no traceback: it is an outcome, not a crash)."""
     try:
         config = stages.guard(request)
-        with pipeline.release_lock(config, request.version):
+        with release_slot(config), pipeline.release_lock(config, request.version):
             book = pipeline.ledger(config.environment)
             record = book.create(config.environment, request.version, str(request.fault or "none"))
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -342,6 +343,153 @@ def load_test(
     verdict = f"error: {state.message}" if crashed else record.verdict()
     typer.secho(verdict, fg=typer.colors.GREEN if ok else typer.colors.RED, bold=True)
     raise typer.Exit(0 if ok else 1)
+
+
+# Prefect deployments: the UI with a worker, approvals, and runs from CI.
+
+ui_app = typer.Typer(help="The Prefect UI: server, process worker and deployments.")
+deployments_app = typer.Typer(help="The deployments of prefect.yaml.")
+app.add_typer(ui_app, name="ui")
+app.add_typer(deployments_app, name="deployments")
+
+LOCAL_POOL = "local-process"
+
+
+def _ui_stack(port: int = 0):
+    from petswipe_ops.prefect_stack import PrefectStack
+
+    return PrefectStack(run_dir("prefect-ui"), port)
+
+
+@ui_app.command("up")
+@reported
+def ui_up(port: Annotated[int, typer.Option(help="port of the UI on 127.0.0.1")] = 4200):
+    """Start the Prefect server (SQLite), a process worker and `prefect deploy --all`."""
+    from petswipe_ops import deployment_spec
+
+    root = project_root()
+    deployment_spec.check(root)
+    stack = _ui_stack(port)
+    try:
+        stack.start_server()
+        stack.ensure_pool(LOCAL_POOL)
+        stack.start_worker("local", LOCAL_POOL, {"PETSWIPE_ROOT": str(root)})
+        stack.deploy_all(root)
+    except OpsError:
+        stack.stop()
+        raise
+    typer.secho(f"Prefect UI on {stack.ui_url}", fg=typer.colors.GREEN, bold=True)
+    typer.echo(f"  deployments: release/local, release/staging, release/production ({LOCAL_POOL})")
+    typer.echo(f"  in another shell: export PREFECT_API_URL={stack.api_url}")
+    typer.echo("  then: make ci-release VERSION=1.3.0   or a run from the deployment's page")
+    typer.echo(f"  logs and pids: {stack.folder}; stop everything with `make ui-down`")
+
+
+@ui_app.command("down")
+@reported
+def ui_down():
+    """Stop the server and workers `ui up` started."""
+    stack = _ui_stack()
+    stopped = stack.stop()
+    typer.echo(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@deployments_app.command("check")
+@reported
+def deployments_check():
+    """prefect.yaml has a release deployment per environment, queuing as its config says."""
+    from petswipe_ops import deployment_spec
+
+    deployment_spec.check(project_root())
+    typer.echo("prefect.yaml agrees with deployments/*.yaml")
+
+
+def _flow_run_id(text: str):
+    from uuid import UUID
+
+    try:
+        return UUID(text.strip())
+    except ValueError:
+        raise OpsError(f"'{text}' is not a flow run id; copy it from the run's page.") from None
+
+
+@app.command()
+@reported
+def approve(
+    run: Annotated[str, typer.Argument(help="id of the paused release's flow run")],
+    reject: Annotated[bool, typer.Option("--reject", help="reject instead of approve")] = False,
+    reason: Annotated[str, typer.Option(help="why; kept in the release record")] = "",
+):
+    """Answer a release paused for approval, as the UI form does."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.flow_runs import resume_flow_run
+
+    run_id = _flow_run_id(run)
+    with get_client(sync_client=True) as client:
+        try:
+            flow_run = client.read_flow_run(run_id)
+        except ObjectNotFound:
+            raise OpsError(f"there is no flow run {run_id} on this Prefect server.") from None
+    if flow_run.state is None or not flow_run.state.is_paused():
+        state = flow_run.state.name if flow_run.state else "unknown"
+        raise OpsError(f"flow run {flow_run.name} is {state}, not waiting for approval.")
+    resume_flow_run(run_id, run_input={"approve": not reject, "reason": reason})
+    typer.echo(f"{'rejected' if reject else 'approved'} {flow_run.name} ({run_id})")
+
+
+@app.command("ci-release")
+@reported
+def ci_release(
+    env: Env,
+    version: Version,
+    fault: Fault = None,
+    auto_approve: AutoApprove = False,
+    timeout: Annotated[int, typer.Option(help="seconds to wait for the release")] = 7200,
+):
+    """`prefect deployment run release/<env> --watch`; exit 0 only when the release is promoted."""
+    from petswipe_ops.prefect_stack import prefect_command
+    from petswipe_ops.proc import run
+
+    _config(env)
+    request = _request(env, version, fault, auto_approve)
+    params = json.dumps({"request": request.model_dump(exclude_none=True)})
+    args = [*prefect_command(), "deployment", "run", f"release/{env}", "--params", params]
+    args += ["--watch", "--watch-timeout", str(timeout)]
+    done = run(args, timeout=timeout + 120, check=False, env={"COLUMNS": "200"})
+    typer.echo(done.stdout.rstrip())
+    found = re.search(r"UUID: ([0-9a-f-]{36})", done.stdout)
+    if found is None:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        last = detail[-1].rstrip(".!") if detail else "no output"
+        raise OpsError(
+            f"release/{env} could not be run ({last}); check PREFECT_API_URL and that "
+            "`prefect deploy --all` (or `make ui`) has registered the deployments."
+        )
+    raise typer.Exit(_ci_outcome(env, _flow_run_id(found.group(1))))
+
+
+def _ci_outcome(env: str, run_id) -> int:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    from petswipe_ops.locks import ReleaseInProgress
+    from tasks.concurrency import holder_of
+
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(run_id).state
+        reports = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        )
+    summaries = [a.description for a in reports if a.key == f"release-{env}" and a.description]
+    message = summaries[0] if summaries else state.message or state.name
+    if state.is_cancelled() and "concurrency" in message:
+        message = f"{message.rstrip('.')}: {ReleaseInProgress.held_by(env, holder_of(env))}"
+    if state.is_completed():
+        typer.secho(f"release/{env} {run_id}: {message}", fg=typer.colors.GREEN, bold=True)
+        return 0
+    typer.secho(f"release/{env} {run_id}: {state.name}: {message}", fg=typer.colors.RED, err=True)
+    return 1
 
 
 def main() -> None:

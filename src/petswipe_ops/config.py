@@ -138,6 +138,22 @@ class Approval(Model):
     timeout_seconds: int = Field(3600, ge=1)
 
 
+class CollisionStrategy(StrEnum):
+    """What a second release to a busy environment does: wait its turn, or be refused."""
+
+    ENQUEUE = "enqueue"
+    CANCEL_NEW = "cancel-new"
+
+    @property
+    def prefect_name(self) -> str:
+        """The spelling of a deployment's `concurrency_limit.collision_strategy`."""
+        return self.name
+
+
+class ReleasePolicy(Model):
+    collision_strategy: CollisionStrategy = CollisionStrategy.ENQUEUE
+
+
 class LocalPlatform(Model):
     router_port: int = Field(18080, ge=1024, le=65535)
     service_ports: tuple[int, int] = (18081, 18082)
@@ -187,6 +203,7 @@ class EnvironmentConfig(Model):
     slo: Slo = Slo()
     approval: Approval = Approval()
     load_test: LoadTestSettings = LoadTestSettings()
+    release: ReleasePolicy = ReleasePolicy()
     local: LocalPlatform | None = None
     aws: AwsPlatform | None = None
 

@@ -14,6 +14,12 @@ from petswipe_ops.errors import OpsError
 class ReleaseInProgress(OpsError):
     """Another release already holds the environment."""
 
+    @classmethod
+    def held_by(cls, environment: str, holder: str) -> ReleaseInProgress:
+        return cls(
+            f"environment '{environment}' is busy with release {holder}; wait for it to finish."
+        )
+
 
 @contextmanager
 def environment_lock(path: Path, environment: str, holder: str) -> Iterator[None]:
@@ -24,10 +30,7 @@ def environment_lock(path: Path, environment: str, holder: str) -> Iterator[None
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             current = Path(path).read_text().strip() or "another release"
-            raise ReleaseInProgress(
-                f"environment '{environment}' is busy with release {current}; "
-                "wait for it to finish."
-            ) from exc
+            raise ReleaseInProgress.held_by(environment, current) from exc
         os.ftruncate(fd, 0)
         os.write(fd, holder.encode())
         yield
