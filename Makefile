@@ -73,3 +73,13 @@ sandbox-status: setup ## versions running and HAProxy's weights
 ui: setup ## the Prefect UI on http://127.0.0.1:$(PORT)
 	@echo "Prefect UI on http://127.0.0.1:$(PORT); in another shell: export PREFECT_API_URL=http://127.0.0.1:$(PORT)/api"
 	@$(UV) run --frozen prefect server start --host 127.0.0.1 --port $(PORT)
+
+.PHONY: backup backup-verify dr-test
+backup: setup ## back up $(ENV)'s database (tiered, encrypted, copied to the DR vault, pruned)
+	@$(OPS) backup run --env $(ENV)
+
+backup-verify: setup ## backup controls of $(ENV): RPO, tiers, checksums, encryption, DR copy, restore
+	@$(OPS) backup verify --env $(ENV)
+
+dr-test: setup ## DR drill: restore the latest backup, verify with great-expectations, RTO and RPO
+	@$(OPS) backup dr-test --env $(ENV)

@@ -59,11 +59,11 @@ def take_backup(config: EnvironmentConfig, tier: BackupTier | None = None) -> op
 def evaluate_controls(config: EnvironmentConfig) -> list[controls.ControlResult]:
     target, key = target_and_key(config)
     target.database_up()
-    results = operations.verify(target, key)
+    report = operations.verify(target, key)
     logger = get_run_logger()
-    for result in results:
+    for result in report.controls:
         logger.info("%s: %s — %s", result.control, result.verdict, result.evidence)
-    return results
+    return report.controls
 
 
 @step(name="DR drill")

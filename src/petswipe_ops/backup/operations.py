@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, SecretStr
 
+from petswipe_ops import demo_data
 from petswipe_ops.backup import controls, crypto, drill, vault
 from petswipe_ops.config import Backup, BackupTier, EnvironmentConfig, PlatformKind
 from petswipe_ops.paths import run_dir
@@ -48,6 +49,30 @@ class BackupTarget:
         raise crypto.missing_key(self.settings.key_env, self.settings.key_block)
 
 
+class VerificationReport(BaseModel):
+    environment: str
+    checked_at: datetime
+    controls: list[controls.ControlResult]
+
+    @property
+    def passed(self) -> bool:
+        return not controls.failed(self.controls)
+
+
+def report_path(target: BackupTarget, kind: str) -> Path:
+    """The latest report of `kind` (verification, drill), kept beside the vaults."""
+    return target.vaults.root / "reports" / f"latest-{kind}.json"
+
+
+def save_report(target: BackupTarget, kind: str, report: BaseModel) -> Path:
+    path = report_path(target, kind)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(report.model_dump_json(indent=2))
+    tmp.replace(path)
+    return path
+
+
 class BackupRun(BaseModel):
     manifest: vault.BackupManifest
     pruned: list[str]
@@ -68,19 +93,34 @@ def backup(
     return BackupRun(manifest=manifest, pruned=vault.prune(target.vaults, now))
 
 
-def verify(
-    target: BackupTarget, key: SecretStr, now: datetime | None = None
-) -> list[controls.ControlResult]:
+def verify(target: BackupTarget, key: SecretStr, now: datetime | None = None) -> VerificationReport:
+    now = now or datetime.now(UTC)
     restore = controls.restorer(target.database, target.vaults, key)
-    return controls.evaluate(target.vaults, target.settings, restore, now)
+    results = controls.evaluate(target.vaults, target.settings, restore, now)
+    report = VerificationReport(environment=target.environment, checked_at=now, controls=results)
+    save_report(target, "verification", report)
+    return report
 
 
 def dr_drill(
     target: BackupTarget, key: SecretStr, now: datetime | None = None
 ) -> drill.DrillReport:
-    return drill.run_drill(
+    report = drill.run_drill(
         target.database, target.vaults, target.settings, key, target.environment, now
     )
+    save_report(target, "drill", report)
+    return report
+
+
+def prepare_first_backup(target: BackupTarget) -> dict[str, int] | None:
+    """On a local environment whose vault is empty and whose database holds no swipes, seed
+    demo data so a first drill has something to check; return what was added."""
+    if target.vaults.primary.list() or target.config.platform is not PlatformKind.LOCAL:
+        return None
+    database = target.database_up()
+    if database.tables().get("swipes", 0):
+        return None
+    return demo_data.seed(database.url, demo_data.DemoSize())
 
 
 def render_backup(run: BackupRun, vault_root: Path) -> str:

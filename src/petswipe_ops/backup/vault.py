@@ -2,7 +2,8 @@
 
 `primary/` stands for the backup vault in the environment's region and `dr/` for the copy
 in the DR region. A backup's tier follows grandfather-father-son: the first backup of a
-calendar month is kept as monthly, the first of an ISO week as weekly, the rest as daily;
+calendar month is kept as monthly, the next one in an ISO week without a weekly as weekly,
+the rest as daily (so three backups fill every tier of a new vault);
 each tier's retention comes from the environment's `backup.retention_days`.
 """
 
@@ -107,7 +108,7 @@ def sha256_file(path: Path) -> str:
 
 
 def choose_tier(existing: list[BackupManifest], now: datetime) -> BackupTier:
-    """Monthly for the month's first backup, weekly for the week's first, else daily."""
+    """Monthly for the month's first backup, weekly for the week's first other, else daily."""
     month = (now.year, now.month)
     week = now.isocalendar()[:2]
     if not any(
@@ -116,8 +117,7 @@ def choose_tier(existing: list[BackupManifest], now: datetime) -> BackupTier:
     ):
         return BackupTier.MONTHLY
     if not any(
-        m.tier in (BackupTier.WEEKLY, BackupTier.MONTHLY) and m.created_at.isocalendar()[:2] == week
-        for m in existing
+        m.tier is BackupTier.WEEKLY and m.created_at.isocalendar()[:2] == week for m in existing
     ):
         return BackupTier.WEEKLY
     return BackupTier.DAILY

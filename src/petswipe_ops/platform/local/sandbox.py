@@ -82,11 +82,16 @@ class LocalSandbox:
             return self.postgres.url
         return f"sqlite:///{self.run_dir / 'petswipe.db'}"
 
-    def database_up(self) -> LocalDatabase:
-        """Start the sandbox's own PostgreSQL when it has one; give a new database the schema."""
+    def start_database(self) -> LocalDatabase:
+        """Start the sandbox's own PostgreSQL, when it has one; nothing else changes."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if self.postgres is not None:
             self.postgres.up()
+        return self.database
+
+    def database_up(self) -> LocalDatabase:
+        """Start the database and give a new one the schema."""
+        self.start_database()
         if migrations.status(self.database.url, migrations_dir()).current is None:
             migrations.upgrade(self.database.url, migrations_dir())
         return self.database
