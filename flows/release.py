@@ -1,6 +1,6 @@
 """The release pipeline, in the order of its diagram.
 
-guard → test → plan → policy → approve → apply → migrate → canary 10/50/100 → finalize,
+guard → test → plan → policy → approve → apply → backup → migrate → canary 10/50/100 → finalize,
 or rollback; the report is published whatever happens.
 """
 
@@ -79,6 +79,7 @@ def _run(
             _approve(release_id, config, request, planned.headline())
             changed = True
             stages.apply(release_id, config, planned)
+            stages.backup(release_id, config)
             stages.migrate(release_id, config)
         changed = True
         candidate = stages.start_candidate(release_id, config, request)

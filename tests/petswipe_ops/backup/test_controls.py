@@ -1,4 +1,4 @@
-"""Backup controls against a real vault of encrypted SQLite backups: each failure names its control."""
+"""Backup controls on a real vault of encrypted SQLite backups: a failure names its control."""
 
 from __future__ import annotations
 
