@@ -345,6 +345,8 @@ def backup_dr_test(env: Env = "local"):
         typer.secho(f"{backup_drill.failure_message(report)} ({summary})", fg="red", err=True)
         raise typer.Exit(1)
     typer.secho(f"DR drill of {env} passed: {summary}", fg="green")
+    if target.config.local and target.config.local.postgres:
+        typer.echo("the sandbox's PostgreSQL keeps running; `make sandbox-down` stops it")
 
 
 @backup_app.command("keygen")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -134,8 +135,6 @@ def take_backup(
     now: datetime | None = None,
 ) -> BackupManifest:
     """Back the database up, encrypt it and store it in the primary vault."""
-    import time
-
     now = now or datetime.now(UTC)
     tier = tier or choose_tier(vaults.primary.list(), now)
     started = time.perf_counter()
