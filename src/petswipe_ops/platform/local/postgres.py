@@ -24,7 +24,7 @@ from psycopg import sql
 from sqlalchemy import make_url
 from sqlalchemy.engine import URL
 
-from petswipe_ops.errors import MissingBinaryError, SandboxError
+from petswipe_ops.errors import MissingBinaryError, OpsError, SandboxError
 from petswipe_ops.proc import find_binary, run
 
 INSTALL_HINT = (
@@ -203,11 +203,12 @@ class SandboxPostgres:
 
     def __init__(self, run_dir: Path, port: int) -> None:
         self.cluster = PostgresCluster(cluster_home(run_dir), port)
-        self.password_file = run_dir / "postgres.password"
+        self.password_file = self.cluster.home / "superuser.password"
 
     def password(self) -> str:
+        """Kept beside the cluster it opens, readable by its owner only."""
         if not self.password_file.is_file():
-            self.password_file.parent.mkdir(parents=True, exist_ok=True)
+            self.password_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.password_file.touch(mode=0o600)
             self.password_file.write_text(secrets.token_urlsafe(24))
         return self.password_file.read_text().strip()
@@ -240,8 +241,23 @@ def _admin_conninfo(url: str) -> str:
     )
 
 
+@contextmanager
+def _admin(url: str) -> Iterator[psycopg.Connection]:
+    """A connection to the server's maintenance database; failures are one sentence."""
+    parsed = make_url(url)
+    try:
+        with psycopg.connect(_admin_conninfo(url), autocommit=True) as conn:
+            yield conn
+    except psycopg.Error as exc:
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise OpsError(
+            f"PostgreSQL at {parsed.host}:{parsed.port} refused the request ({detail}); "
+            "check that it runs and that the URL's user and password are right."
+        ) from None
+
+
 def create_database(url: str, name: str, *, exist_ok: bool = False) -> None:
-    with psycopg.connect(_admin_conninfo(url), autocommit=True) as conn:
+    with _admin(url) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists and exist_ok:
             return
@@ -249,7 +265,7 @@ def create_database(url: str, name: str, *, exist_ok: bool = False) -> None:
 
 
 def drop_database(url: str, name: str) -> None:
-    with psycopg.connect(_admin_conninfo(url), autocommit=True) as conn:
+    with _admin(url) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
