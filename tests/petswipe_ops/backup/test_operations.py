@@ -48,3 +48,21 @@ def test_the_key_comes_from_the_variable_then_a_block_then_a_local_key_file(
     crypto.cipher(made)
     with pytest.raises(crypto.BackupKeyError, match="not a valid Fernet key"):
         crypto.cipher(crypto.SecretStr("short"))
+
+
+def test_a_missing_pg_dump_is_one_sentence(monkeypatch, tmp_path):
+    from petswipe_ops.errors import MissingBinaryError
+    from petswipe_ops.platform.local.database import LocalDatabase
+
+    monkeypatch.setenv("PETSWIPE_PG_BIN", str(tmp_path / "nowhere"))
+    database = LocalDatabase("postgresql+psycopg://postgres:pw@127.0.0.1:1/petswipe")
+
+    with pytest.raises(MissingBinaryError) as caught:
+        database.backup(tmp_path / "dump")
+
+    assert str(caught.value) == (
+        f"pg_dump was not found in {tmp_path / 'nowhere'} (PETSWIPE_PG_BIN); install "
+        "PostgreSQL's server binaries with 'sudo apt-get install postgresql' (or set "
+        "PETSWIPE_PG_BIN to the folder holding them)."
+    )
+    assert not (tmp_path / "dump").exists()
