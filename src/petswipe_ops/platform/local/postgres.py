@@ -205,9 +205,11 @@ class SandboxPostgres:
         self.cluster = PostgresCluster(cluster_home(run_dir), port)
         self.password_file = self.cluster.home / "superuser.password"
 
-    def password(self) -> str:
-        """Kept beside the cluster it opens, readable by its owner only."""
+    def password(self, create: bool = False) -> str:
+        """Kept beside the cluster it opens, readable by its owner only; made by `up`."""
         if not self.password_file.is_file():
+            if not create:
+                return ""
             self.password_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.password_file.touch(mode=0o600)
             self.password_file.write_text(secrets.token_urlsafe(24))
@@ -219,8 +221,9 @@ class SandboxPostgres:
 
     def up(self) -> None:
         """Create the cluster and the service's database when missing, then start it."""
+        password = self.password(create=True)
         if not self.cluster.initialised():
-            self.cluster.init(self.password())
+            self.cluster.init(password)
         self.cluster.start()
         create_database(self.url, self.DATABASE, exist_ok=True)
 

@@ -87,6 +87,8 @@ class LocalSandbox:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if self.postgres is not None:
             self.postgres.up()
+            self.database = LocalDatabase(self.postgres.url)
+            self.services.database_url = self.database.url
         return self.database
 
     def database_up(self) -> LocalDatabase:
