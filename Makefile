@@ -100,3 +100,13 @@ load-test: setup ## k6 scenarios: make load-test ENV=local [SCENARIO=smoke|load|
 	@$(OPS) load-test --env $(ENV) --scenario $(SCENARIO) $(if $(SCALE),--scale $(SCALE)) \
 		$(if $(RATE_SCALE),--rate-scale $(RATE_SCALE)) \
 		$(if $(VERSION),--version $(VERSION)) $(if $(FAULT),--fault $(FAULT))
+
+.PHONY: backup backup-verify dr-test
+backup: setup ## back up $(ENV)'s database (tiered, encrypted, copied to the DR vault, pruned)
+	@$(OPS) backup run --env $(ENV)
+
+backup-verify: setup ## backup controls of $(ENV): RPO, tiers, checksums, encryption, DR copy, restore
+	@$(OPS) backup verify --env $(ENV)
+
+dr-test: setup ## DR drill: restore the latest backup, verify with great-expectations, RTO and RPO
+	@$(OPS) backup dr-test --env $(ENV)

@@ -1,7 +1,7 @@
 """The release pipeline, in the order of its diagram.
 
-guard (one release per environment) → test → plan → policy → approve → apply → migrate →
-canary 10/50/100 → finalize, or rollback; the report is published whatever happens.
+guard (one release per environment) → test → plan → policy → approve → apply → backup →
+migrate → canary 10/50/100 → finalize, or rollback; the report is published whatever happens.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def _run(
             _approve(release_id, config, request, planned.headline())
             changed = True
             stages.apply(release_id, config, planned)
+            stages.backup(release_id, config)
             stages.migrate(release_id, config)
         changed = True
         candidate = stages.start_candidate(release_id, config, request)

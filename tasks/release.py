@@ -9,12 +9,14 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from petswipe_ops import pipeline
+from petswipe_ops.backup import operations as backup_operations
 from petswipe_ops.canary import StepResult
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.gates import GateDecision
 from petswipe_ops.platform import open_platform
 from petswipe_ops.platform.seams import Traffic, VersionInstance
 from petswipe_ops.release import ReleaseRequest
+from tasks import backup as backup_steps
 
 stage_task = task(cache_policy=NO_CACHE, retries=0)
 LOG_EVERY_SECONDS = 3.0
@@ -81,6 +83,21 @@ def apply(release_id: str, config: EnvironmentConfig, planned: pipeline.PlannedC
         outputs = pipeline.apply(config, Path(planned.plan_file))
         stage.summary = f"applied the saved plan {planned.plan_file.rsplit('/', 1)[-1]}"
         stage.details = {"outputs": outputs}
+
+
+@stage_task(name="backup before migration")
+def backup(release_id: str, config: EnvironmentConfig) -> str | None:
+    """Back up the database when the environment asks for it; the id goes in the record."""
+    if not config.backup.before_migration:
+        return None
+    book = pipeline.ledger(config.environment)
+    with book.stage(release_id, "backup") as stage:
+        target, key = backup_steps.target_and_key(config)
+        manifest = backup_operations.backup(target, key).manifest
+        stage.summary = f"backup {manifest.id} ({manifest.tier.value}) taken before migrating"
+        stage.details = {"backup_id": manifest.id, "sha256": manifest.sha256}
+    book.decide(release_id, "backup", "taken", stage.summary, {"backup_id": manifest.id})
+    return manifest.id
 
 
 @stage_task(name="migrate")

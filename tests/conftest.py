@@ -64,11 +64,13 @@ class Project:
         (self.root / "deployments" / f"{environment}.yaml").write_text(yaml.safe_dump(data))
 
     def set_local_ports(self, environment: str, source: str = "local") -> None:
-        router, stable, candidate = free_ports(3)
+        router, stable, candidate, database = free_ports(4)
 
         def ports(data):
             data["local"]["router_port"] = router
             data["local"]["service_ports"] = [stable, candidate]
+            if data["local"].get("postgres"):
+                data["local"]["postgres"]["port"] = database
 
         self.edit(environment, ports, source)
 
@@ -110,6 +112,16 @@ def _stop_sandboxes(project: Project) -> None:
         if router.is_file():
             for pid in router.read_text().split():
                 terminate(int(pid), group=False)
+        _stop_postgres(run)
+
+
+def _stop_postgres(run: Path) -> None:
+    """Stop and remove the cluster a sandbox started for this run folder, if any."""
+    from petswipe_ops.platform.local.postgres import PostgresCluster, cluster_home
+
+    home = cluster_home(run)
+    if home.is_dir():
+        PostgresCluster(home, 0).remove()
 
 
 @pytest.fixture(scope="session")

@@ -154,6 +154,58 @@ class ReleasePolicy(Model):
     collision_strategy: CollisionStrategy = CollisionStrategy.ENQUEUE
 
 
+class LocalPostgres(Model):
+    """A PostgreSQL cluster of the sandbox's own, from the Debian binaries, on 127.0.0.1."""
+
+    port: int = Field(18083, ge=1024, le=65535)
+
+
+class BackupTier(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+class Backup(Model):
+    """Backup, verification and DR-drill settings; defaults follow the seed's schedule."""
+
+    rpo_hours: float = Field(
+        26, gt=0, description="newest recovery point and newest data at most this old"
+    )
+    restore_time_target_seconds: float = Field(
+        900, gt=0, description="restore + verification must finish within this (the RTO)"
+    )
+    retention_days: dict[BackupTier, int] = Field(
+        default_factory=lambda: {
+            BackupTier.DAILY: 30,
+            BackupTier.WEEKLY: 90,
+            BackupTier.MONTHLY: 365,
+        }
+    )
+    verification_sample_size: int = Field(1, ge=1, description="backups restored per check")
+    row_count_tolerance: float = Field(
+        0.05, ge=0, lt=1, description="restored rows may differ from the source by this fraction"
+    )
+    before_migration: bool = Field(False, description="back up before the release migrates")
+    vault_dir: str | None = Field(None, description="default: <run dir>/backups")
+    key_env: str = Field("PETSWIPE_BACKUP_KEY", description="variable holding the Fernet key")
+    key_block: str = Field("petswipe-backup-key", description="Prefect Secret block name")
+    create_local_key: bool = Field(
+        True, description="local only: make a key file in the run folder when none is set"
+    )
+    notify_webhook_env: str = Field(
+        "PETSWIPE_NOTIFY_WEBHOOK", description="variable holding a Slack-style webhook URL"
+    )
+
+    @field_validator("retention_days")
+    @classmethod
+    def _every_tier(cls, days: dict[BackupTier, int]) -> dict[BackupTier, int]:
+        missing = [t.value for t in BackupTier if t not in days]
+        if missing or any(d < 1 for d in days.values()):
+            raise ValueError(f"needs a positive day count for every tier (missing: {missing})")
+        return days
+
+
 class LocalPlatform(Model):
     router_port: int = Field(18080, ge=1024, le=65535)
     service_ports: tuple[int, int] = (18081, 18082)
@@ -161,6 +213,9 @@ class LocalPlatform(Model):
         None, description="SQLAlchemy URL; default: SQLite in the sandbox's run folder"
     )
     stable_version: str = "1.0.0"
+    postgres: LocalPostgres | None = Field(
+        None, description="run the service on a PostgreSQL cluster the sandbox starts itself"
+    )
 
 
 class AwsPlatform(Model):
@@ -204,6 +259,7 @@ class EnvironmentConfig(Model):
     approval: Approval = Approval()
     load_test: LoadTestSettings = LoadTestSettings()
     release: ReleasePolicy = ReleasePolicy()
+    backup: Backup = Backup()
     local: LocalPlatform | None = None
     aws: AwsPlatform | None = None
 

@@ -56,7 +56,7 @@ def test_healthy_release_climbs_every_step_and_is_promoted(make_project):
     assert all(d.evidence["error_rate"]["promote"] for d in steps), "each pass is shown"
     assert "rolled back unfinished" not in record.stage("prepare").summary
     stage_names = [s.name for s in record.stages]
-    assert stage_names[:6] == ["prepare", "test", "plan", "policy", "apply", "migrate"]
+    assert stage_names[:7] == ["prepare", "test", "plan", "policy", "apply", "backup", "migrate"]
 
     sandbox = _sandbox(project)
     assert _runtime_weights(sandbox) == (100, 0)

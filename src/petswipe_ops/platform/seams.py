@@ -6,6 +6,8 @@ and ask it to move traffic, start a version, read metrics or reach the database.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
@@ -75,10 +77,28 @@ class MetricsSource(Protocol):
 
 @runtime_checkable
 class Database(Protocol):
-    """Where the service keeps its data; migrations run against `url`."""
+    """Where the service keeps its data; migrations run against `url`.
+
+    Backups are whole-database files in the platform's native format (a pg_dump custom
+    archive, an SQLite file); a restore always goes into a fresh database, never over
+    the live one, so a drill cannot damage what it checks.
+    """
 
     @property
     def url(self) -> str: ...
+
+    @property
+    def kind(self) -> str:
+        """`postgresql` or `sqlite`: the format of this database's backups."""
+
+    def backup(self, target: Path) -> None:
+        """Write a consistent copy of the whole database to `target`."""
+
+    def restore(self, source: Path) -> AbstractContextManager[str]:
+        """Restore `source` into a fresh database; yields its URL and drops it afterwards."""
+
+    def tables(self) -> dict[str, int]:
+        """The service's tables and their row counts."""
 
 
 class Traffic(Protocol):

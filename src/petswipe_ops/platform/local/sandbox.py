@@ -16,24 +16,19 @@ from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import ConfigError, SandboxError
 from petswipe_ops.k6 import BackgroundLoad, k6_binary
 from petswipe_ops.paths import migrations_dir, project_root, run_dir
+from petswipe_ops.platform.local.database import LocalDatabase
 from petswipe_ops.platform.local.haproxy import (
     INSTALL_HINT,
     HaproxyRouter,
     HaproxyRuntime,
     render_config,
 )
+from petswipe_ops.platform.local.postgres import SandboxPostgres
 from petswipe_ops.platform.local.prometheus import PrometheusScraper
 from petswipe_ops.platform.local.services import ProcessRunner, alive, terminate
 from petswipe_ops.platform.seams import VersionInstance, Weights
 from petswipe_ops.proc import find_binary, run
 from petswipe_ops.record import Outcome, ReleaseLedger
-
-
-class LocalDatabase:
-    """SQLite in the run folder, or the PostgreSQL URL the environment names."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
 
 
 class SandboxStatus(BaseModel):
@@ -64,9 +59,12 @@ class LocalSandbox:
         self.run_dir = run_dir(config.environment)
         self.socket_path = self.run_dir / "haproxy.sock"
         self.pid_file = self.run_dir / "haproxy.pid"
-        self.database = LocalDatabase(
-            self.local.database_url or f"sqlite:///{self.run_dir / 'petswipe.db'}"
+        self.postgres = (
+            SandboxPostgres(self.run_dir, self.local.postgres.port)
+            if self.local.postgres and not self.local.database_url
+            else None
         )
+        self.database = LocalDatabase(self._database_url())
         self.services = ProcessRunner(
             script=self.root / "sandbox" / "petswipe_service.py",
             run_dir=self.run_dir,
@@ -76,6 +74,29 @@ class LocalSandbox:
         )
         self.router = HaproxyRouter(HaproxyRuntime(self.socket_path))
         self.metrics = PrometheusScraper()
+
+    def _database_url(self) -> str:
+        if self.local.database_url:
+            return self.local.database_url
+        if self.postgres is not None:
+            return self.postgres.url
+        return f"sqlite:///{self.run_dir / 'petswipe.db'}"
+
+    def start_database(self) -> LocalDatabase:
+        """Start the sandbox's own PostgreSQL, when it has one; nothing else changes."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self.postgres is not None:
+            self.postgres.up()
+            self.database = LocalDatabase(self.postgres.url)
+            self.services.database_url = self.database.url
+        return self.database
+
+    def database_up(self) -> LocalDatabase:
+        """Start the database and give a new one the schema."""
+        self.start_database()
+        if migrations.status(self.database.url, migrations_dir()).current is None:
+            migrations.upgrade(self.database.url, migrations_dir())
+        return self.database
 
     @property
     def router_url(self) -> str:
@@ -92,9 +113,7 @@ class LocalSandbox:
         migrate stage, which checks and records every step.
         """
         binary = haproxy_binary()
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        if migrations.status(self.database.url, migrations_dir()).current is None:
-            migrations.upgrade(self.database.url, migrations_dir())
+        self.database_up()
         stable = self.services.instance("stable")
         restarted = stable is None
         if stable is None:
@@ -169,7 +188,7 @@ class LocalSandbox:
         return True
 
     def down(self) -> None:
-        """Stop every version and HAProxy; the database and records stay."""
+        """Stop every version, HAProxy and the sandbox's PostgreSQL; data and records stay."""
         for instance in self.services.running():
             self.services.stop(instance)
         pid = self._router_pid()
@@ -177,6 +196,8 @@ class LocalSandbox:
             terminate(pid, group=False)
         self.pid_file.unlink(missing_ok=True)
         self.socket_path.unlink(missing_ok=True)
+        if self.postgres is not None:
+            self.postgres.down()
 
     def status(self) -> SandboxStatus:
         router_running = self._router_running()

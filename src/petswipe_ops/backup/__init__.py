@@ -1,0 +1,1 @@
+"""Backups of an environment's database: the vault, its controls and the DR drill."""

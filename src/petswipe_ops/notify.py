@@ -1,0 +1,36 @@
+"""Notifications of failed scheduled operations: a Slack-style incoming webhook.
+
+The webhook URL is a secret (it grants posting), so it comes from an environment variable
+and is never logged; without one, the caller logs the message instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+from pydantic import BaseModel
+
+from petswipe_ops.errors import OpsError
+
+
+class Notification(BaseModel):
+    text: str
+    delivered: bool
+    channel: str
+
+
+def notify(text: str, webhook_env: str) -> Notification:
+    """Post `text` to the webhook in `webhook_env`; report whether it was delivered."""
+    url = os.environ.get(webhook_env, "").strip()
+    if not url:
+        return Notification(text=text, delivered=False, channel="log")
+    try:
+        response = httpx.post(url, json={"text": text}, timeout=10)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise OpsError(
+            f"the notification webhook in {webhook_env} did not accept the message "
+            f"({type(exc).__name__}); check the URL."
+        ) from None
+    return Notification(text=text, delivered=True, channel="webhook")
