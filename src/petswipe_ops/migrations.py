@@ -51,7 +51,20 @@ Direction = Literal["upgrade", "downgrade"]
 
 
 class MigrationError(OpsError):
-    """A migration step failed; the database is left at the previous revision."""
+    """A migration step failed; the database is left as it was before the run."""
+
+    def __init__(self, step: MigrationStep, reverted: int = 0) -> None:
+        self.step = step
+        undone = (
+            f"; the {reverted} revision(s) this run applied before it were reverted, so the "
+            "schema is as it was"
+            if reverted
+            else ""
+        )
+        super().__init__(
+            f"Migration {step.revision} ({step.script}) failed to {step.direction} and was "
+            f"rolled back: {step.error}{undone}; fix the script or the database and run it again."
+        )
 
 
 class MigrationStep(BaseModel):
@@ -288,10 +301,7 @@ def _run_step(
     )
     _record(engine, step)
     if error is not None:
-        raise MigrationError(
-            f"Migration {script.revision} ({step.script}) failed to {direction} and was rolled "
-            f"back: {step.error}; fix the script or the database and run it again."
-        ) from None
+        raise MigrationError(step) from None
     return step
 
 
@@ -318,15 +328,40 @@ def upgrade(
             )
         if resolved.revision in {s.revision for s in _chain(scripts, current, None)}:
             return []
-        done = []
-        for script in _chain(scripts, resolved.revision, current):
-            step = _run_step(
-                engine, migrations_dir, database_url, script, "upgrade", script.revision
-            )
-            done.append(step)
-            if on_step is not None:
-                on_step(step)
+        done: list[MigrationStep] = []
+        try:
+            for script in _chain(scripts, resolved.revision, current):
+                step = _run_step(
+                    engine, migrations_dir, database_url, script, "upgrade", script.revision
+                )
+                done.append(step)
+                if on_step is not None:
+                    on_step(step)
+        except MigrationError as exc:
+            if not done:
+                raise
+            _revert(engine, migrations_dir, database_url, scripts, len(done), on_step)
+            raise MigrationError(exc.step, reverted=len(done)) from None
         return done
+
+
+def _revert(
+    engine: Engine,
+    migrations_dir: Path,
+    database_url: str,
+    scripts: ScriptDirectory,
+    steps: int,
+    on_step: Callable[[MigrationStep], None] | None,
+) -> list[MigrationStep]:
+    """Downgrade the newest `steps` applied revisions, newest first, recording each."""
+    applied = _chain(scripts, _current(engine), None)
+    done = []
+    for script in reversed(applied[-steps:]):
+        step = _run_step(engine, migrations_dir, database_url, script, "downgrade", "-1")
+        done.append(step)
+        if on_step is not None:
+            on_step(step)
+    return done
 
 
 def downgrade(
@@ -346,10 +381,4 @@ def downgrade(
                 f"Cannot revert {steps} migrations: only {len(applied)} applied; "
                 "pass a smaller steps value."
             )
-        done = []
-        for script in reversed(applied[-steps:]):
-            step = _run_step(engine, migrations_dir, database_url, script, "downgrade", "-1")
-            done.append(step)
-            if on_step is not None:
-                on_step(step)
-        return done
+        return _revert(engine, migrations_dir, database_url, scripts, steps, on_step)

@@ -182,6 +182,30 @@ def downgrade() -> None:
 '''
 
 
+GOOD_MIGRATION = '''"""Add pet_tags: applies cleanly, before the failing revision.
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("pet_tags", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("pet_tags")
+'''
+
+
 def _schema(url: str) -> dict[str, list[str]]:
     engine = create_engine(url)
     try:
@@ -200,12 +224,15 @@ def test_a_migration_failing_halfway_leaves_the_schema_and_the_release_rolls_bac
     url = sandbox.database.url
     assert make_url(url).get_backend_name() == "postgresql"
     before = _schema(url)
-    (project.root / "migrations" / "versions" / "0004_pet_photos.py").write_text(FAILING_MIGRATION)
+    versions = project.root / "migrations" / "versions"
+    (versions / "0004_pet_tags.py").write_text(GOOD_MIGRATION)
+    failing = FAILING_MIGRATION.replace('"0004"', '"0005"').replace('"0003"', '"0004"')
+    (versions / "0005_pet_photos.py").write_text(failing)
 
-    with pytest.raises(FailedRun, match="rolled back: Migration 0004"):
+    with pytest.raises(FailedRun, match=r"rolled back: Migration 0005.*the 1 revision\(s\)"):
         release(request=ReleaseRequest(environment="local", version="1.1.0", auto_approve=True))
 
-    assert _schema(url) == before, "pet_photos was rolled back with the failed step"
+    assert _schema(url) == before, "pet_photos went with the failed step, pet_tags was reverted"
     assert migrations.status(url, project.root / "migrations").current == "0003"
     record = pipeline.ledger("local").all()[-1]
     assert record.outcome is Outcome.ROLLED_BACK

@@ -158,18 +158,39 @@ def _add_broken(migrations_dir: Path) -> None:
 
 
 def test_failing_migration_is_recorded_and_raises(sqlite_url: str, migrations_copy: Path) -> None:
+    migrations.upgrade(sqlite_url, migrations_copy)
     _add_broken(migrations_copy)
     seen: list[MigrationStep] = []
     with pytest.raises(MigrationError, match=r"0004 \(0004_broken\.py\).*no_such_table"):
         migrations.upgrade(sqlite_url, migrations_copy, on_step=seen.append)
 
-    assert [s.revision for s in seen] == ["0001", "0002", "0003"]
+    assert seen == [], "nothing applied, nothing reverted"
     status = migrations.status(sqlite_url, migrations_copy)
     assert status.current == "0003" and status.pending == ["0004"]
     failed = status.history[-1]
     assert (failed.revision, failed.success) == ("0004", False)
     assert failed.error is not None and "no_such_table" in failed.error
     assert "adoptions" not in _tables(sqlite_url)
+
+
+def test_a_failed_run_reverts_the_revisions_it_applied_before_the_failure(
+    sqlite_url: str, migrations_copy: Path
+) -> None:
+    migrations.upgrade(sqlite_url, migrations_copy, target="0001")
+    before = _tables(sqlite_url)
+    _add_broken(migrations_copy)
+    seen: list[MigrationStep] = []
+    with pytest.raises(MigrationError, match=r"0004.*the 2 revision\(s\) this run applied"):
+        migrations.upgrade(sqlite_url, migrations_copy, on_step=seen.append)
+
+    assert [(s.revision, s.direction) for s in seen] == [
+        ("0002", "upgrade"),
+        ("0003", "upgrade"),
+        ("0003", "downgrade"),
+        ("0002", "downgrade"),
+    ]
+    assert migrations.status(sqlite_url, migrations_copy).current == "0001"
+    assert _tables(sqlite_url) == before
 
 
 def test_postgres_upgrade_and_service_request(postgresql_url: str) -> None:  # noqa: F811
