@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from petswipe_ops import migrations, policy
 from petswipe_ops.canary import StepResult, run_step
@@ -24,7 +24,7 @@ from petswipe_ops.paths import migrations_dir, project_root, run_dir
 from petswipe_ops.platform import open_platform
 from petswipe_ops.platform.seams import Platform, Traffic, VersionInstance
 from petswipe_ops.record import Outcome, ReleaseLedger
-from petswipe_ops.release import Fault, ReleaseRequest
+from petswipe_ops.release import Fault, ReleaseRequest, parse_parameters
 from petswipe_ops.terraform import PlanSummary, Terraform, find_terraform, summarize_plan
 
 
@@ -47,15 +47,7 @@ class PlannedChange(BaseModel):
 
 def validate_request(raw: dict[str, Any] | ReleaseRequest) -> ReleaseRequest:
     """The request as a model; a bad field is one ConfigError sentence."""
-    if isinstance(raw, ReleaseRequest):
-        return raw
-    try:
-        return ReleaseRequest.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        message = str(first.get("ctx", {}).get("error") or first["msg"])
-        raise ConfigError(f"release parameter '{field}' is invalid: {message}.") from exc
+    return parse_parameters(ReleaseRequest, raw, "release")
 
 
 def guard(request: ReleaseRequest) -> EnvironmentConfig:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from petswipe_ops.errors import ConfigError
 
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
@@ -49,15 +52,44 @@ class Fault(BaseModel):
         return ",".join(parts) or "none"
 
 
+def _semantic(version: str) -> str:
+    if not SEMVER.match(version):
+        raise ValueError(f"'{version}' is not a semantic version such as 1.4.0 or 2.0.0-rc.1")
+    return version
+
+
+def _fault_spec(text: str | None) -> str | None:
+    Fault.parse(text)
+    return text or None
+
+
+SemanticVersion = Annotated[str, AfterValidator(_semantic)]
+FaultSpec = Annotated[str | None, AfterValidator(_fault_spec)]
+Request = TypeVar("Request", bound=BaseModel)
+
+
+def parse_parameters(model: type[Request], raw: dict[str, Any] | Request, what: str) -> Request:
+    """A flow's parameters as their model; a bad field is one ConfigError sentence."""
+    if isinstance(raw, model):
+        return raw
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        message = str(first.get("ctx", {}).get("error") or first["msg"])
+        raise ConfigError(f"{what} parameter '{field}' is invalid: {message}.") from exc
+
+
 class ReleaseRequest(BaseModel):
     """The release form: which version goes to which environment, and how."""
 
     model_config = ConfigDict(extra="forbid")
 
     environment: str = Field("local", description="deployments/<environment>.yaml")
-    version: str = Field(description="semantic version of the build, e.g. 1.4.0")
+    version: SemanticVersion = Field(description="semantic version of the build, e.g. 1.4.0")
     auto_approve: bool = Field(False, description="skip the manual approval (CI and demos)")
-    fault: str | None = Field(
+    fault: FaultSpec = Field(
         None,
         description="local sandbox only: inject faults, e.g. error_rate=0.05 or latency_ms=800",
     )
@@ -68,16 +100,3 @@ class ReleaseRequest(BaseModel):
         description="share of the SLO's error budget left (0..1): none left refuses the "
         "release, under half makes the canary gate stricter",
     )
-
-    @field_validator("version")
-    @classmethod
-    def _semver(cls, version: str) -> str:
-        if not SEMVER.match(version):
-            raise ValueError(f"'{version}' is not a semantic version such as 1.4.0 or 2.0.0-rc.1")
-        return version
-
-    @field_validator("fault")
-    @classmethod
-    def _fault(cls, fault: str | None) -> str | None:
-        Fault.parse(fault)
-        return fault

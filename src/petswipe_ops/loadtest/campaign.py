@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from petswipe_ops import pipeline
 from petswipe_ops.config import EnvironmentConfig, PlatformKind, load_environment
@@ -24,7 +24,7 @@ from petswipe_ops.loadtest.history import ResultStore, ScenarioRun, compare
 from petswipe_ops.loadtest.runner import K6Runner, Outcome
 from petswipe_ops.paths import project_root, run_dir
 from petswipe_ops.platform import open_platform
-from petswipe_ops.release import SEMVER, Fault
+from petswipe_ops.release import Fault, FaultSpec, SemanticVersion, parse_parameters
 
 SCENARIOS = ("smoke", "load", "stress", "spike", "soak")
 ScenarioName = Literal["smoke", "load", "stress", "spike", "soak", "all"]
@@ -56,10 +56,10 @@ class CampaignRequest(BaseModel):
     tolerance: float | None = Field(
         None, ge=0, le=10, description="p95 growth that is still fine; default from the config"
     )
-    version: str | None = Field(
+    version: SemanticVersion | None = Field(
         None, description="local only: start this version as a candidate and test it directly"
     )
-    fault: str | None = Field(
+    fault: FaultSpec = Field(
         None, description="local only, with version: e.g. latency_ms=800 or error_rate=0.05"
     )
 
@@ -69,19 +69,6 @@ class CampaignRequest(BaseModel):
         if not scenarios:
             raise ValueError("name at least one scenario, or 'all'")
         return scenarios
-
-    @field_validator("version")
-    @classmethod
-    def _semver(cls, version: str | None) -> str | None:
-        if version is not None and not SEMVER.match(version):
-            raise ValueError(f"'{version}' is not a semantic version such as 1.4.0")
-        return version
-
-    @field_validator("fault")
-    @classmethod
-    def _fault(cls, fault: str | None) -> str | None:
-        Fault.parse(fault)
-        return fault or None
 
     def scenario_list(self) -> list[str]:
         """The chosen scenarios in the campaign's fixed order, each once."""
@@ -141,15 +128,7 @@ class CampaignRecord(BaseModel):
 
 
 def validate_request(raw: dict | CampaignRequest) -> CampaignRequest:
-    if isinstance(raw, CampaignRequest):
-        return raw
-    try:
-        return CampaignRequest.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        message = str(first.get("ctx", {}).get("error") or first["msg"])
-        raise ConfigError(f"load-test parameter '{field}' is invalid: {message}.") from exc
+    return parse_parameters(CampaignRequest, raw, "load-test")
 
 
 def guard(request: CampaignRequest) -> EnvironmentConfig:
