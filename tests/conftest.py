@@ -26,6 +26,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 REPO = project_root()
 LINKED = ("sandbox", "policies", "terraform", "load_tests")
 COPIED = ("migrations", "deployments")
+# Canary traffic through HAProxy in test projects: twice the demo's, so a healthy step
+# reaches the sequential gate's ~240 requests in half the time; the gate is unchanged.
+TEST_TRAFFIC_RATE = 250
 
 
 def free_ports(count: int) -> list[int]:
@@ -52,6 +55,7 @@ class Project:
         for name in COPIED:
             shutil.copytree(REPO / name, root / name)
         self.set_local_ports("local")
+        self.edit("local", lambda data: data["canary"].update(traffic_rate=TEST_TRAFFIC_RATE))
 
     def env(self) -> dict[str, str]:
         return {"PETSWIPE_ROOT": str(self.root), "PETSWIPE_RUN_DIR": str(self.run_root)}

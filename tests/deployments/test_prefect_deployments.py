@@ -73,8 +73,14 @@ def test_deploy_all_registers_a_release_deployment_per_environment(deployed):
         assert found["work_pool_name"] == "local-process"
         assert found["enforce_parameter_schema"] is True
         assert found["parameters"] == entry.get("parameters", {})
-        crons = [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in found["schedules"]]
-        expected = [(s["cron"], s.get("timezone", "UTC")) for s in entry.get("schedules") or []]
+        crons = sorted(
+            (s["schedule"]["cron"], s["schedule"]["timezone"], s["parameters"])
+            for s in found["schedules"]
+        )
+        expected = sorted(
+            (s["cron"], s.get("timezone", "UTC"), s.get("parameters", {}))
+            for s in entry.get("schedules") or []
+        )
         assert crons == expected, f"{flow}/{entry['name']}"
 
     for environment in ("local", "staging", "production"):
@@ -87,7 +93,13 @@ def test_deploy_all_registers_a_release_deployment_per_environment(deployed):
         schema = found["parameter_openapi_schema"]
         assert schema["required"] == ["request"]
         form = schema["definitions"]["ReleaseRequest"]
-        assert set(form["properties"]) == {"environment", "version", "auto_approve", "fault"}
+        assert set(form["properties"]) == {
+            "environment",
+            "version",
+            "auto_approve",
+            "fault",
+            "error_budget_remaining",
+        }
         assert form["required"] == ["version"]
 
 
