@@ -78,7 +78,8 @@ def test_faulty_release_is_rolled_back_at_the_first_step(make_project):
     errors = gate.evidence["error_rate"]
     assert errors["log_e"] >= errors["rollback_at"], "the evidence shows the boundary crossed"
     assert gate.evidence["candidate"]["errors"] >= 2
-    assert gate.evidence["candidate"]["requests"] < 100, "rolled back after tens of requests"
+    requests = gate.evidence["candidate"]["requests"]
+    assert requests < 240, "rolled back before a clean step could even have passed (240)"
     report = render_markdown(record)
     assert "Sequential tests behind each verdict" in report
     assert f"| 10 % | errors | {errors['bad']:g} / {errors['n']} |" in report
