@@ -34,7 +34,7 @@ demo: setup ## release a healthy version (promoted) and a faulty one (rolled bac
 	@$(OPS) demo --env $(ENV)
 
 test: setup ## run the test suite (unit and integration)
-	@$(UV) run --frozen pytest -q; status=$$?; \
+	@$(UV) run --frozen pytest -q -n 3 --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
 lint: setup ## ruff lint and format check
