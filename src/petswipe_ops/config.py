@@ -184,7 +184,10 @@ class Backup(Model):
     )
     verification_sample_size: int = Field(1, ge=1, description="backups restored per check")
     row_count_tolerance: float = Field(
-        0.05, ge=0, lt=1, description="restored rows may differ from the source by this fraction"
+        0.05,
+        ge=0,
+        lt=1,
+        description="restored rows may differ from the source's at backup time by this fraction",
     )
     before_migration: bool = Field(False, description="back up before the release migrates")
     vault_dir: str | None = Field(None, description="default: <run dir>/backups")

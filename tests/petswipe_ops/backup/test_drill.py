@@ -41,7 +41,7 @@ def test_drill_restores_verifies_and_drops_the_scratch_database(pg_db, vaults, k
     assert "swipes.user_id references an existing users.id" in names
     assert "swipes: primary key id unique" in names
     assert "pets.name not null" in names
-    assert any(n.startswith("swipes: row count within 5% of the source") for n in names)
+    assert any(n.startswith("swipes: row count within 5% of the source at backup") for n in names)
     assert _databases(pg_db.url) == before, "the scratch database was dropped"
     markdown = drill.render_markdown(report)
     assert "RTO (restore + verify)" in markdown and "RPO (age of the newest row)" in markdown
@@ -64,6 +64,22 @@ def test_orphaned_swipes_fail_the_drill_naming_the_expectation(pg_db, vaults, ke
     assert report.failed[0].observed == 2
     message = drill.failure_message(report)
     assert "swipes.user_id references an existing users.id (observed 2, expected ≤ 0)" in message
+
+
+def test_rows_written_after_the_backup_do_not_fail_the_drill(pg_db, vaults, key):
+    manifest = _backup(pg_db, vaults, key)
+    url = make_url(pg_db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO swipes (user_id, pet_id, direction) "
+            "SELECT user_id, pet_id, direction FROM swipes"
+        )
+
+    report = drill.run_drill(pg_db, vaults, SETTINGS, key, "test")
+
+    assert report.passed, drill.failure_message(report)
+    swipes = next(e for e in report.expectations if e.name.startswith("swipes: row count"))
+    assert swipes.observed == manifest.row_counts["swipes"] < pg_db.tables()["swipes"]
 
 
 def test_a_drill_with_an_empty_vault_says_to_back_up_first(pg_db, vaults, key):
