@@ -125,7 +125,7 @@ def release(
     auto_approve: AutoApprove = False,
     error_budget: ErrorBudget = None,
 ):
-    """The whole pipeline: test, plan, policy, approve, apply, migrate, canary, finalize."""
+    """The whole pipeline: test, plan, policy, approve, apply, backup, migrate, canary, finalize."""
     from flows.release import release as release_flow
 
     request = _request(env, version, fault, auto_approve, error_budget)
