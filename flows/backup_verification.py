@@ -27,11 +27,8 @@ def backup_verification(environment: str = "local") -> list[dict] | State:
     create_table_artifact(
         rows, key=f"backup-verification-{environment}", description="backup controls"
     )
-    failed = controls.failed(results)
-    if failed:
-        message = "backup controls failed: " + "; ".join(
-            f"{r.control} ({r.evidence})" for r in failed
-        )
+    message = controls.failure_message(results)
+    if message:
         steps.send_notification(config, f"{environment}: {message}")
         return Failed(message=message, data=rows)
     return rows

@@ -23,6 +23,7 @@ from petswipe_ops.config import load_environment
 from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.record import Outcome
 from petswipe_ops.release import ReleaseRequest
+from tests.fixtures.migration_scripts import revision_script
 from tests.fixtures.postgres import PASSWORD
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
@@ -157,53 +158,23 @@ def test_corrupted_backup_fails_the_verification_flow_with_its_row(pg_project):
     assert "sha256 mismatch" in rows[controls.CHECKSUMS]["evidence"]
 
 
-FAILING_MIGRATION = '''"""Add pet_photos, then a column to a missing table: the second step fails.
-
-Revision ID: 0004
-Revises: 0003
-"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "0004"
-down_revision = "0003"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.create_table("pet_photos", sa.Column("id", sa.Integer, primary_key=True))
-    op.add_column("no_such_table", sa.Column("url", sa.String(200)))
-
-
-def downgrade() -> None:
-    op.drop_table("pet_photos")
-'''
-
-
-GOOD_MIGRATION = '''"""Add pet_tags: applies cleanly, before the failing revision.
-
-Revision ID: 0004
-Revises: 0003
-"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "0004"
-down_revision = "0003"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.create_table("pet_tags", sa.Column("id", sa.Integer, primary_key=True))
-
-
-def downgrade() -> None:
-    op.drop_table("pet_tags")
-'''
+GOOD_MIGRATION = revision_script(
+    "0004",
+    "0003",
+    "Add pet_tags: applies cleanly, before the failing revision.",
+    upgrade=['op.create_table("pet_tags", sa.Column("id", sa.Integer, primary_key=True))'],
+    downgrade=['op.drop_table("pet_tags")'],
+)
+FAILING_MIGRATION = revision_script(
+    "0005",
+    "0004",
+    "Add pet_photos, then a column to a missing table: the second step fails.",
+    upgrade=[
+        'op.create_table("pet_photos", sa.Column("id", sa.Integer, primary_key=True))',
+        'op.add_column("no_such_table", sa.Column("url", sa.String(200)))',
+    ],
+    downgrade=['op.drop_table("pet_photos")'],
+)
 
 
 def _schema(url: str) -> dict[str, list[str]]:
@@ -226,8 +197,7 @@ def test_a_migration_failing_halfway_leaves_the_schema_and_the_release_rolls_bac
     before = _schema(url)
     versions = project.root / "migrations" / "versions"
     (versions / "0004_pet_tags.py").write_text(GOOD_MIGRATION)
-    failing = FAILING_MIGRATION.replace('"0004"', '"0005"').replace('"0003"', '"0004"')
-    (versions / "0005_pet_photos.py").write_text(failing)
+    (versions / "0005_pet_photos.py").write_text(FAILING_MIGRATION)
 
     with pytest.raises(FailedRun, match=r"rolled back: Migration 0005.*the 1 revision\(s\)"):
         release(request=ReleaseRequest(environment="local", version="1.1.0", auto_approve=True))

@@ -12,34 +12,22 @@ from sqlalchemy import create_engine, inspect, text
 from petswipe_ops import migrations
 from petswipe_ops.errors import MigrationChecksumError, OpsError
 from petswipe_ops.migrations import MigrationError, MigrationStep
+from tests.fixtures.migration_scripts import revision_script
 from tests.fixtures.postgres import postgresql_server, postgresql_url  # noqa: F401
 from tests.sandbox.test_petswipe_service import running_service
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
-BROKEN = '''"""Half-working revision: the first operation succeeds, the second fails.
-
-Revision ID: 0004
-Revises: 0003
-"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "0004"
-down_revision = "0003"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.create_table("adoptions", sa.Column("id", sa.Integer, primary_key=True))
-    op.execute("INSERT INTO no_such_table (id) VALUES (1)")
-
-
-def downgrade() -> None:
-    op.drop_table("adoptions")
-'''
+BROKEN = revision_script(
+    "0004",
+    "0003",
+    "Half-working revision: the first operation succeeds, the second fails.",
+    upgrade=[
+        'op.create_table("adoptions", sa.Column("id", sa.Integer, primary_key=True))',
+        'op.execute("INSERT INTO no_such_table (id) VALUES (1)")',
+    ],
+    downgrade=['op.drop_table("adoptions")'],
+)
 
 
 @pytest.fixture

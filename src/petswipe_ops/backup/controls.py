@@ -236,3 +236,11 @@ def render_table(results: list[ControlResult]) -> str:
 
 def failed(results: list[ControlResult]) -> list[ControlResult]:
     return [r for r in results if not r.passed]
+
+
+def failure_message(results: list[ControlResult]) -> str | None:
+    """One line naming each failed control with its evidence; None when all passed."""
+    bad = failed(results)
+    if not bad:
+        return None
+    return "backup controls failed: " + "; ".join(f"{r.control} ({r.evidence})" for r in bad)
