@@ -10,6 +10,7 @@ from datetime import datetime
 
 import pytest
 import yaml
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from petswipe_ops.config import load_environment
 from tests.conftest import REPO
@@ -255,6 +256,19 @@ def test_the_ui_shows_the_release_and_its_report(deployed, two_releases, browser
     assert (SHOTS / "prefect-ui-release-report.png").stat().st_size > 10_000
 
 
+def submit_until_closed(form, attempts: int = 3) -> None:
+    """Click Submit until the dialog closes: on a busy machine the first click can land
+    before the form is ready and be ignored, leaving the run paused."""
+    for _ in range(attempts):
+        form.get_by_role("button", name="Submit").click()
+        try:
+            form.wait_for(state="hidden", timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the Resume form never closed after Submit")
+
+
 def test_a_paused_release_is_answered_with_the_ui_form(deployed, browser_page):
     """The Approval RunInput is the Resume form: turn off "approve", give a reason, submit."""
     page = browser_page
@@ -270,7 +284,7 @@ def test_a_paused_release_is_answered_with_the_ui_form(deployed, browser_page):
     form.locator("textarea").fill("CHG-44 rejected in the UI")
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "prefect-ui-approval-form.png"))
-    form.get_by_role("button", name="Submit").click()
+    submit_until_closed(form)
 
     run = deployed.finished(run_id)
     assert run["state_type"] == "FAILED"
