@@ -143,9 +143,18 @@ def canary_step(
             logged_at = elapsed
             logger.info("%d%% after %.1f s: %s", weight, elapsed, decision.reason)
 
+    def read_failed(exc: Exception, failures: int) -> None:
+        logger.warning("%s Forgiven (%d in a row); reading again.", exc, failures)
+
     with book.stage(release_id, f"canary {weight}%") as stage:
         result = pipeline.canary_step(
-            open_platform(config), candidate, weight, traffic, budget_remaining, observed
+            open_platform(config),
+            candidate,
+            weight,
+            traffic,
+            budget_remaining,
+            on_observation=observed,
+            on_read_error=read_failed,
         )
         evidence = {
             **result.decision.evidence,

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from petswipe_ops.config import Canary, Slo, TimeoutPolicy
+from petswipe_ops.errors import MetricsUnavailable
 from petswipe_ops.gates import Gate, GateDecision, GateInput, Verdict
+from petswipe_ops.metrics import VersionMetrics
 from petswipe_ops.platform.seams import MetricsSource, TrafficRouter, VersionInstance, Weights
 
 
@@ -24,6 +26,41 @@ class StepResult(BaseModel):
     duration_seconds: float
     observations: int
     timed_out: bool = False
+
+
+class ForgivingReader:
+    """Reads both versions, forgiving up to `limit` failed reads in a row.
+
+    A scrape that times out on a busy host says nothing about the candidate, so one
+    must not roll it back; a source that stays unreachable still ends the step.
+    """
+
+    def __init__(
+        self,
+        metrics: MetricsSource,
+        limit: int,
+        on_error: Callable[[MetricsUnavailable, int], None],
+    ) -> None:
+        self.metrics, self.limit, self.on_error = metrics, limit, on_error
+        self.failures = 0
+
+    def read(
+        self, candidate: VersionInstance, stable: VersionInstance
+    ) -> tuple[VersionMetrics, VersionMetrics] | None:
+        """Both versions' metrics, or None for a forgiven failure."""
+        try:
+            pair = self.metrics.read(candidate), self.metrics.read(stable)
+        except MetricsUnavailable as exc:
+            self.failures += 1
+            if self.failures > self.limit:
+                raise MetricsUnavailable(
+                    f"{exc} It failed {self.failures} times in a row "
+                    f"(canary.metric_error_limit is {self.limit})."
+                ) from exc
+            self.on_error(exc, self.failures)
+            return None
+        self.failures = 0
+        return pair
 
 
 def run_step(
@@ -38,22 +75,27 @@ def run_step(
     slo: Slo,
     on_observation: Callable[[GateDecision, float], None] = lambda decision, elapsed: None,
     traffic_alive: Callable[[], None] = lambda: None,
+    on_read_error: Callable[[MetricsUnavailable, int], None] = lambda exc, failures: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> StepResult:
     """Set the candidate to `weight` % and observe until a verdict or the step's time runs out."""
     router_weights = router.set_candidate_weight(weight)
-    start_candidate, start_stable = metrics.read(candidate), metrics.read(stable)
+    reader = ForgivingReader(metrics, canary.metric_error_limit, on_read_error)
+    while (start := reader.read(candidate, stable)) is None:
+        sleep(canary.observe_interval_seconds)
     started = clock()
     observations = 0
     while True:
         sleep(canary.observe_interval_seconds)
         traffic_alive()
+        if (now := reader.read(candidate, stable)) is None:
+            continue
         elapsed = clock() - started
         decision = gate.evaluate(
             GateInput(
-                candidate=metrics.read(candidate) - start_candidate,
-                stable=metrics.read(stable) - start_stable,
+                candidate=now[0] - start[0],
+                stable=now[1] - start[1],
                 slo=slo,
                 min_requests=canary.min_requests,
                 elapsed_seconds=elapsed,

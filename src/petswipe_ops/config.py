@@ -108,6 +108,14 @@ class Canary(Model):
     observe_interval_seconds: float = Field(
         0.2, gt=0, description="how often the gate reads both versions' metrics"
     )
+    metric_error_limit: int = Field(
+        4,
+        ge=0,
+        description=(
+            "failed metric reads in a row a step forgives before it rolls back "
+            "(Argo Rollouts' consecutiveErrorLimit)"
+        ),
+    )
     on_timeout: TimeoutPolicy = TimeoutPolicy.ROLLBACK
     gate: Literal["sequential", "threshold"] = Field(
         "sequential", description="sequential tests (docs/gates.md) or fixed SLO thresholds"

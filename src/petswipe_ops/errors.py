@@ -29,3 +29,7 @@ class MigrationChecksumError(OpsError):
 
 class SandboxError(OpsError):
     """The local sandbox could not be started, changed or read."""
+
+
+class MetricsUnavailable(OpsError):
+    """A version's metrics could not be read; the canary engine forgives a few in a row."""

@@ -171,6 +171,7 @@ def canary_step(
     traffic: Traffic,
     budget_remaining: float | None = None,
     on_observation=lambda decision, elapsed: None,
+    on_read_error=lambda exc, failures: None,
 ) -> StepResult:
     stable = platform.services.instance("stable")
     if stable is None:
@@ -187,6 +188,7 @@ def canary_step(
         slo=config.slo,
         on_observation=on_observation,
         traffic_alive=traffic.check_running,
+        on_read_error=on_read_error,
     )
 
 

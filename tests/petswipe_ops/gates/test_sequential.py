@@ -6,6 +6,7 @@ import pytest
 
 from petswipe_ops.canary import run_step
 from petswipe_ops.config import Canary, SequentialGateSettings, Slo
+from petswipe_ops.errors import MetricsUnavailable
 from petswipe_ops.gates import GateInput, Verdict
 from petswipe_ops.gates.budget import ErrorBudgetExhausted
 from petswipe_ops.gates.sequential import RateTest, SequentialGate
@@ -235,7 +236,21 @@ class Traffic:
         self.now += seconds
 
 
-def engine_step(traffic: Traffic):
+class FlakyScrapes(Traffic):
+    """Simulated traffic whose scrapes time out on the reads numbered in `failing`."""
+
+    def __init__(self, failing: set[int], **traffic) -> None:
+        super().__init__(**traffic)
+        self.failing, self.reads = failing, 0
+
+    def read(self, instance: VersionInstance) -> VersionMetrics:
+        self.reads += 1
+        if self.reads in self.failing:
+            raise MetricsUnavailable("could not read metrics of version v at /metrics: timed out.")
+        return super().read(instance)
+
+
+def engine_step(traffic: Traffic, canary: Canary | None = None, on_read_error=None):
     instance = {
         role: VersionInstance(version="v", role=role, endpoint="", handle="")
         for role in ("candidate", "stable")
@@ -247,8 +262,9 @@ def engine_step(traffic: Traffic):
         candidate=instance["candidate"],
         stable=instance["stable"],
         gate=SequentialGate(),
-        canary=Canary(min_requests=150, max_step_seconds=45),
+        canary=canary or Canary(min_requests=150, max_step_seconds=45),
         slo=SLO,
+        on_read_error=on_read_error or (lambda exc, failures: None),
         clock=lambda: traffic.now,
         sleep=traffic.sleep,
     )
@@ -276,6 +292,22 @@ def test_the_engine_rolls_back_a_canary_300_ms_slower_within_seconds():
     assert result.verdict is Verdict.ROLLBACK
     assert result.decision.reason.startswith("p95 latency")
     assert result.duration_seconds <= 5
+
+
+def test_the_engine_forgives_scrapes_that_time_out_now_and_then():
+    forgiven = []
+    traffic = FlakyScrapes(
+        failing={1, 2, 3, 4, 40, 41, 42, 43}, error_rate=0.0002, slow_s=0.0, rps=120, seed=3
+    )
+    result = engine_step(traffic, on_read_error=lambda exc, n: forgiven.append(n))
+    assert result.verdict is Verdict.PROMOTE
+    assert forgiven == [1, 2, 3, 4, 1, 2, 3, 4], "the count restarts after a good read"
+
+
+def test_the_engine_gives_up_after_the_configured_failures_in_a_row():
+    traffic = FlakyScrapes(failing=set(range(10, 20)), error_rate=0.0002, slow_s=0, rps=120, seed=3)
+    with pytest.raises(MetricsUnavailable, match=r"failed 3 times in a row .*limit is 2\)"):
+        engine_step(traffic, Canary(min_requests=150, metric_error_limit=2))
 
 
 def test_build_gate_follows_the_environment_and_passes_settings_and_budget():

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import socket
 from collections import Counter
 
 import httpx
 import pytest
 
 from petswipe_ops.config import load_environment
-from petswipe_ops.errors import MissingBinaryError, SandboxError
+from petswipe_ops.errors import MetricsUnavailable, MissingBinaryError, SandboxError
 from petswipe_ops.platform.local.haproxy import render_config
+from petswipe_ops.platform.local.prometheus import PrometheusScraper
 from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.platform.local.services import alive
+from petswipe_ops.platform.seams import VersionInstance
 
 
 @pytest.fixture
@@ -118,3 +121,16 @@ def test_up_restarts_a_dead_stable_version_and_points_the_router_at_it(sandbox):
     assert stable.endpoint != first.endpoint
     assert stable.endpoint.endswith(":" + sandbox.router.runtime.server_state("stable")["srv_port"])
     assert _versions_served(sandbox, 10) == Counter({"1.0.0": 10})
+
+
+def test_an_unreachable_metrics_endpoint_is_metrics_unavailable():
+    """The canary engine forgives MetricsUnavailable a few times in a row, so the
+    scraper must raise exactly that, naming the version and the address."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    instance = VersionInstance(
+        version="9.9.9", role="candidate", endpoint=f"http://127.0.0.1:{port}", handle=""
+    )
+    with pytest.raises(MetricsUnavailable, match=rf"version 9\.9\.9 at http://127\.0\.0\.1:{port}"):
+        PrometheusScraper(timeout=1).read(instance)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from petswipe_ops.errors import SandboxError
+from petswipe_ops.errors import MetricsUnavailable
 from petswipe_ops.metrics import VersionMetrics, parse_prometheus
 from petswipe_ops.platform.seams import VersionInstance
 
@@ -19,7 +19,7 @@ class PrometheusScraper:
             reply = httpx.get(instance.endpoint + self.path, timeout=self.timeout)
             reply.raise_for_status()
         except httpx.HTTPError as exc:
-            raise SandboxError(
+            raise MetricsUnavailable(
                 f"could not read metrics of version {instance.version} at "
                 f"{instance.endpoint}{self.path}: {exc}."
             ) from exc
