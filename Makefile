@@ -89,7 +89,7 @@ ci-release: setup ## run the release/$(ENV) deployment and wait: make ci-release
 	@test -n "$(VERSION)" || { echo "error: set VERSION, e.g. make ci-release VERSION=1.2.0" >&2; exit 2; }
 	@$(OPS) ci-release --env $(ENV) --version $(VERSION) $(if $(FAULT),--fault $(FAULT)) $(APPROVAL)
 
-deployments-check: setup ## prefect.yaml agrees with deployments/*.yaml
+deployments-check: setup ## every environment has a release deployment, none with a deployment concurrency limit
 	@$(OPS) deployments check
 
 # k6 load-test campaigns

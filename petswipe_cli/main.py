@@ -384,7 +384,8 @@ def ui_up(port: Annotated[int, typer.Option(help="port of the UI on 127.0.0.1")]
         stack.stop()
         raise
     typer.secho(f"Prefect UI on {stack.ui_url}", fg=typer.colors.GREEN, bold=True)
-    typer.echo(f"  deployments: release/local, release/staging, release/production ({LOCAL_POOL})")
+    names = ", ".join(deployment_spec.deployment_names(root / "prefect.yaml"))
+    typer.echo(f"  deployments ({LOCAL_POOL}): {names}")
     typer.echo(f"  in another shell: export PREFECT_API_URL={stack.api_url}")
     typer.echo("  then: make ci-release VERSION=1.3.0   or a run from the deployment's page")
     typer.echo(f"  logs and pids: {stack.folder}; stop everything with `make ui-down`")
@@ -402,11 +403,14 @@ def ui_down():
 @deployments_app.command("check")
 @reported
 def deployments_check():
-    """prefect.yaml has a release deployment per environment, queuing as its config says."""
+    """Every environment has a release deployment, and none sets a deployment concurrency limit."""
     from petswipe_ops import deployment_spec
 
     deployment_spec.check(project_root())
-    typer.echo("prefect.yaml agrees with deployments/*.yaml")
+    typer.echo(
+        "prefect.yaml has a release deployment per environment; one release at a time is "
+        "kept by the flow's release-<env> limits"
+    )
 
 
 def _flow_run_id(text: str):
@@ -478,9 +482,6 @@ def _ci_outcome(env: str, run_id) -> int:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-    from petswipe_ops.locks import ReleaseInProgress
-    from tasks.concurrency import holder_of
-
     with get_client(sync_client=True) as client:
         state = client.read_flow_run(run_id).state
         reports = client.read_artifacts(
@@ -488,8 +489,6 @@ def _ci_outcome(env: str, run_id) -> int:
         )
     summaries = [a.description for a in reports if a.key == f"release-{env}" and a.description]
     message = summaries[0] if summaries else state.message or state.name
-    if state.is_cancelled() and "concurrency" in message:
-        message = f"{message.rstrip('.')}: {ReleaseInProgress.held_by(env, holder_of(env))}"
     if state.is_completed():
         typer.secho(f"release/{env} {run_id}: {message}", fg=typer.colors.GREEN, bold=True)
         return 0

@@ -1,8 +1,10 @@
 """The slot a release holds in Prefect's global concurrency limit `release-<env>`.
 
 The limit is shared by every worker and machine that talks to one Prefect server, and
-it stays held while a release is paused for approval (a deployment's own
-`concurrency_limit` is released when its run pauses).
+it stays held while a release is paused for approval. It is the only Prefect limit on
+releases: a deployment `concurrency_limit` would be freed when the run pauses, and the
+paused run crashed when its engine next renews the revoked lease
+(`petswipe_ops.deployment_spec`).
 """
 
 from __future__ import annotations
@@ -86,11 +88,6 @@ def _limit(name: str) -> GlobalConcurrencyLimitResponse:
                 )
             limit = client.read_global_concurrency_limit_by_name(name)
     return limit
-
-
-def holder_of(environment: str) -> str:
-    """The running or paused release of `environment`, as its run name and id."""
-    return _active_release(environment) or f"holding {limit_name(environment)}"
 
 
 def _active_release(environment: str) -> str | None:

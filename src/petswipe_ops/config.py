@@ -152,11 +152,6 @@ class CollisionStrategy(StrEnum):
     ENQUEUE = "enqueue"
     CANCEL_NEW = "cancel-new"
 
-    @property
-    def prefect_name(self) -> str:
-        """The spelling of a deployment's `concurrency_limit.collision_strategy`."""
-        return self.name
-
 
 class ReleasePolicy(Model):
     collision_strategy: CollisionStrategy = CollisionStrategy.ENQUEUE

@@ -1,8 +1,12 @@
-"""prefect.yaml and deployments/<env>.yaml must agree on how releases queue.
+"""prefect.yaml must give every environment a release deployment, and none of them a
+deployment `concurrency_limit`.
 
-Prefect reads a deployment's `concurrency_limit` only from prefect.yaml, while the flow
-reads `release.collision_strategy` from the environment file; this check keeps the two
-in step (`make ui` runs it before `prefect deploy --all`).
+Prefect frees a deployment's concurrency slot when its run pauses, revokes the slot's
+lease, and then crashes the paused run when the engine next renews that lease (about four
+minutes in). A release pauses for approval, often for longer, so one release per
+environment is kept by the flow's global concurrency limit `release-<env>` instead, with
+the collision strategy of `deployments/<env>.yaml`. `make ui` runs this check before
+`prefect deploy --all`.
 """
 
 from __future__ import annotations
@@ -12,20 +16,33 @@ from typing import Any
 
 import yaml
 
-from petswipe_ops.config import available_environments, load_environment
+from petswipe_ops.config import available_environments
 from petswipe_ops.errors import ConfigError
 
 RELEASE_ENTRYPOINT = "flows/release.py:release"
+AWS_PREFECT_YAML = Path("deploy/aws/prefect.yaml")
 
 
-def release_deployments(prefect_yaml: Path) -> dict[str, dict[str, Any]]:
-    """The release deployments of prefect.yaml, by the environment their request names."""
+def _deployments(prefect_yaml: Path) -> list[dict[str, Any]]:
     try:
         data = yaml.safe_load(prefect_yaml.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{prefect_yaml} cannot be read as YAML: {exc}.") from exc
+    return (data or {}).get("deployments") or []
+
+
+def deployment_names(prefect_yaml: Path) -> list[str]:
+    """`<flow>/<deployment>` of each deployment, as `prefect deployment run` takes them."""
+    return [
+        f"{d['entrypoint'].rsplit(':', 1)[1].replace('_', '-')}/{d['name']}"
+        for d in _deployments(prefect_yaml)
+    ]
+
+
+def release_deployments(prefect_yaml: Path) -> dict[str, dict[str, Any]]:
+    """The release deployments of a prefect.yaml, by the environment their request names."""
     found = {}
-    for deployment in (data or {}).get("deployments") or []:
+    for deployment in _deployments(prefect_yaml):
         if deployment.get("entrypoint") != RELEASE_ENTRYPOINT:
             continue
         request = (deployment.get("parameters") or {}).get("request") or {}
@@ -33,32 +50,32 @@ def release_deployments(prefect_yaml: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def disagreements(root: Path) -> list[str]:
-    """Each place where prefect.yaml and the environment files disagree, as a sentence."""
-    deployments = release_deployments(root / "prefect.yaml")
-    problems = []
-    for environment in available_environments(root):
-        deployment = deployments.get(environment)
-        if deployment is None:
-            problems.append(f"prefect.yaml has no release deployment for '{environment}'")
+def problems(root: Path) -> list[str]:
+    """Each thing wrong with the release deployments of prefect.yaml and of
+    deploy/aws/prefect.yaml, as a sentence part."""
+    local = root / "prefect.yaml"
+    found = [
+        f"prefect.yaml has no release deployment for '{environment}'"
+        for environment in available_environments(root)
+        if environment not in release_deployments(local)
+    ]
+    for path in (local, root / AWS_PREFECT_YAML):
+        if not path.exists() and path != local:
             continue
-        name = deployment.get("name")
-        expected = load_environment(environment, root).release.collision_strategy
-        limit = deployment.get("concurrency_limit") or {}
-        if limit.get("limit") != 1:
-            problems.append(f"release/{name} must have concurrency_limit.limit 1")
-        strategy = str(limit.get("collision_strategy", "ENQUEUE")).upper()
-        if strategy != expected.prefect_name:
-            problems.append(
-                f"release/{name} has collision_strategy {strategy} but "
-                f"deployments/{environment}.yaml says {expected.value} "
-                f"(write {expected.prefect_name} in prefect.yaml)"
-            )
-    return problems
+        for environment, deployment in release_deployments(path).items():
+            if "concurrency_limit" in deployment:
+                found.append(
+                    f"release/{deployment.get('name')} in {path.relative_to(root)} sets "
+                    "concurrency_limit; remove it: Prefect frees that slot when the release "
+                    "pauses for approval and then crashes the paused run, and the flow's "
+                    f"global concurrency limit release-{environment} already keeps one release "
+                    f"at a time (release.collision_strategy in deployments/{environment}.yaml)"
+                )
+    return found
 
 
 def check(root: Path) -> None:
-    """Raise one ConfigError naming every disagreement, if there is any."""
-    problems = disagreements(root)
-    if problems:
-        raise ConfigError("; ".join(problems) + ".")
+    """Raise one ConfigError naming every problem, if there is any."""
+    found = problems(root)
+    if found:
+        raise ConfigError("; ".join(found) + ".")

@@ -56,17 +56,23 @@ def test_make_ui_starts_server_worker_and_deployments_and_ui_down_stops_them(tmp
         httpx.get(f"{api}/health", timeout=2)
 
 
-def test_ui_refuses_to_start_when_prefect_yaml_disagrees_with_config(make_project):
+def test_ui_refuses_to_start_when_a_release_deployment_has_a_concurrency_limit(make_project):
     project = make_project()
-    (project.root / "prefect.yaml").symlink_to(REPO / "prefect.yaml")
-    project.edit("local", lambda d: d["release"].update(collision_strategy="cancel-new"))
+    spec = (
+        (REPO / "prefect.yaml")
+        .read_text()
+        .replace(
+            "    tags: [release, local]\n",
+            "    tags: [release, local]\n    concurrency_limit: 1\n",
+        )
+    )
+    (project.root / "prefect.yaml").write_text(spec)
 
     result = cli(project, "ui", "up", "--port", str(free_ports(1)[0]), timeout=60)
 
     assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "error: release/local has collision_strategy ENQUEUE but deployments/local.yaml says "
-        "cancel-new (write CANCEL_NEW in prefect.yaml)."
+    assert result.stderr.strip().startswith(
+        "error: release/local in prefect.yaml sets concurrency_limit; remove it: "
     )
     assert not (project.run_root / "prefect-ui").exists(), "nothing was started"
 

@@ -6,13 +6,11 @@ and looked at in the UI through headless Chromium."""
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime
 
 import pytest
 import yaml
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from petswipe_ops.config import load_environment
 from tests.conftest import REPO
 from tests.fixtures.prefect_server import WORKERS
 
@@ -31,27 +29,8 @@ def ci_release(deployed, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def make_approve(deployed, run_id: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["make", "--no-print-directory", "-C", str(REPO), "approve", f"RUN={run_id}", *extra],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=deployed.env(),
-        check=False,
-    )
-
-
 def run_id_of(output: str) -> str:
     return next(line.split("UUID: ")[1].strip() for line in output.splitlines() if "UUID: " in line)
-
-
-def running_interval(deployed, run_id: str) -> tuple[datetime, datetime]:
-    """From the run's first Running state to its terminal state, as the server recorded them."""
-    states = sorted(deployed.states(run_id), key=lambda s: s["timestamp"])
-    stamps = {s["type"]: datetime.fromisoformat(s["timestamp"]) for s in reversed(states)}
-    end = next(datetime.fromisoformat(s["timestamp"]) for s in reversed(states))
-    return stamps["RUNNING"], end
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +65,8 @@ def test_deploy_all_registers_a_release_deployment_per_environment(deployed):
 
     for environment in ("local", "staging", "production"):
         found = deployed.api("GET", f"/deployments/name/release/{environment}")
-        config = load_environment(environment, REPO)
         assert found["schedules"] == [], "releases are triggered, never scheduled"
-        assert found["global_concurrency_limit"]["limit"] == 1
-        strategy = found["concurrency_options"]["collision_strategy"]
-        assert strategy == config.release.collision_strategy.prefect_name
+        assert found["global_concurrency_limit"] is None, "the flow's release-<env> limit rules"
         schema = found["parameter_openapi_schema"]
         assert schema["required"] == ["request"]
         form = schema["definitions"]["ReleaseRequest"]
@@ -121,9 +97,9 @@ def test_ci_release_exits_with_the_releases_outcome(deployed, two_releases):
 
 def test_two_releases_to_one_environment_never_run_at_once(deployed, two_releases):
     first, second = sorted(
-        running_interval(deployed, run_id_of(out[1])) for out in two_releases.values()
+        deployed.release_work(run_id_of(out[1])) for out in two_releases.values()
     )
-    assert first[1] <= second[0], f"running {first} overlaps {second}"
+    assert first[1] <= second[0], f"release work {first} overlaps {second}"
 
 
 def test_paused_release_approved_with_make_approve_is_promoted(deployed):
@@ -131,7 +107,7 @@ def test_paused_release_approved_with_make_approve_is_promoted(deployed):
         "release/local", {"environment": "local", "version": "1.3.0", "auto_approve": False}
     )
     deployed.paused(run_id)
-    answer = make_approve(deployed, run_id, "REASON=CHG-42")
+    answer = deployed.approve(run_id, "REASON=CHG-42")
     assert answer.returncode == 0, answer.stdout + answer.stderr
     assert answer.stdout.splitlines()[-1].startswith("approved release-local-1.3.0")
 
@@ -141,7 +117,7 @@ def test_paused_release_approved_with_make_approve_is_promoted(deployed):
 
 def test_approving_a_run_that_is_not_paused_is_one_sentence(deployed, two_releases):
     run_id = run_id_of(two_releases["healthy"][1])
-    answer = make_approve(deployed, run_id)
+    answer = deployed.approve(run_id)
     assert answer.returncode == 2
     assert answer.stderr.splitlines()[0] == (
         "error: flow run release-local-1.1.0 is Completed, not waiting for approval."
@@ -150,14 +126,10 @@ def test_approving_a_run_that_is_not_paused_is_one_sentence(deployed, two_releas
 
 @pytest.fixture(scope="module")
 def busy_local(deployed):
-    """With local set to cancel-new (config and prefect.yaml, redeployed): one release
-    paused for approval, then a staging release and a second local release from CI
-    while it waits, then the paused one rejected with `make approve REJECT=1`."""
-    root = deployed.project.root
+    """With local set to cancel-new in its config: one release paused for approval, then
+    a staging release and a second local release from CI while it waits, then the paused
+    one rejected with `make approve REJECT=1`."""
     deployed.project.edit("local", lambda d: d["release"].update(collision_strategy="cancel-new"))
-    spec = (root / "prefect.yaml").read_text()
-    (root / "prefect.yaml").write_text(spec.replace("ENQUEUE", "CANCEL_NEW", 1))
-    deployed.stack.deploy_all(root)
 
     holder = deployed.run_deployment(
         "release/local", {"environment": "local", "version": "1.5.0", "auto_approve": False}
@@ -169,7 +141,7 @@ def busy_local(deployed):
     deployed.finished(staging)
     second = ci_release(deployed, "local", "1.6.0", "--auto-approve")
     stdout, stderr = second.communicate(timeout=RELEASE_TIMEOUT_S)
-    rejected = make_approve(deployed, holder, "REJECT=1", "REASON=CHG-43 failed review")
+    rejected = deployed.approve(holder, "REJECT=1", "REASON=CHG-43 failed review")
     deployed.finished(holder)
     return {
         "holder": holder,
@@ -189,8 +161,8 @@ def test_paused_release_rejected_with_make_approve_ends_with_the_reason(deployed
 
 
 def test_cancel_new_refuses_a_second_release_naming_the_paused_one(deployed, busy_local):
-    """A paused run gives back its deployment slot but keeps `release-local`, so the
-    second release starts and is refused by the flow, naming the paused one."""
+    """The paused run keeps `release-local`, so the second release is refused by the
+    flow, naming the paused one."""
     code, stdout, stderr = busy_local["second"]
     assert code == 1, stdout + stderr
     sentence = (
