@@ -77,8 +77,8 @@ def _run(
             stages.infra_tests(release_id, config)
             planned = stages.plan(release_id, config, request.version, stable_version)
             stages.check_policies(release_id, config, request.version)
-            _approve(release_id, config, request, planned.headline())
             changed = True
+            _approve(release_id, config, request, planned.headline())
             stages.apply(release_id, config, planned)
             stages.backup(release_id, config)
             stages.migrate(release_id, config)

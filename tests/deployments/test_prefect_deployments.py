@@ -155,9 +155,7 @@ def test_paused_release_rejected_with_make_approve_ends_with_the_reason(deployed
     assert busy_local["rejected"].returncode == 0, busy_local["rejected"].stderr
     run = deployed.flow_run(busy_local["holder"])
     assert run["state_type"] == "FAILED"
-    assert run["state"]["message"] == (
-        "refused before any change: rejected at approval: CHG-43 failed review"
-    )
+    assert run["state"]["message"] == ("rolled back: rejected at approval: CHG-43 failed review")
 
 
 def test_cancel_new_refuses_a_second_release_naming_the_paused_one(deployed, busy_local):
@@ -261,5 +259,5 @@ def test_a_paused_release_is_answered_with_the_ui_form(deployed, browser_page):
     run = deployed.finished(run_id)
     assert run["state_type"] == "FAILED"
     assert run["state"]["message"] == (
-        "refused before any change: rejected at approval: CHG-44 rejected in the UI"
+        "rolled back: rejected at approval: CHG-44 rejected in the UI"
     )

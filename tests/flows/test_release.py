@@ -180,12 +180,13 @@ def test_release_pauses_for_approval_and_follows_the_answer(make_project, approv
     if approve:
         assert state.is_completed() and record.outcome is Outcome.PROMOTED
     else:
-        assert state.is_failed() and record.outcome is Outcome.REFUSED
-        assert "rejected at approval: change ticket 42" in state.message
+        assert state.is_failed() and record.outcome is Outcome.ROLLED_BACK
+        assert "rolled back: rejected at approval: change ticket 42" in state.message
         assert record.stage("apply") is None
+        assert record.final_weights == {"stable": 100, "candidate": 0}
 
 
-def test_an_unanswered_approval_ends_the_release_refused(make_project):
+def test_an_unanswered_approval_ends_the_release_rolled_back(make_project):
     from flows.release import release
 
     project = make_project()
@@ -197,8 +198,8 @@ def test_an_unanswered_approval_ends_the_release_refused(make_project):
 
     assert state.is_failed()
     record = _last_record()
-    assert record.outcome is Outcome.REFUSED and record.stage("apply") is None
-    assert "rejected at approval: no answer within 3 s" in record.reason
+    assert record.outcome is Outcome.ROLLED_BACK and record.stage("apply") is None
+    assert record.reason == "rolled back: rejected at approval: no answer within 3 s"
 
 
 def test_deploy_canary_runs_only_the_traffic_stages(make_project):
