@@ -29,6 +29,11 @@ from petswipe_ops.config import CollisionStrategy, EnvironmentConfig
 from petswipe_ops.errors import OpsError
 from petswipe_ops.locks import ReleaseInProgress
 
+LEASE_SECONDS = 60
+"""The slot's lease, renewed every 45 s while the release runs or waits for approval: the
+shortest Prefect allows, so a release killed outright frees its environment about a minute
+later (the server repossesses expired leases every 15 s)."""
+
 
 class ReleasesFrozen(OpsError):
     """An operator set the environment's release limit to 0."""
@@ -62,7 +67,7 @@ def release_slot(config: EnvironmentConfig) -> Iterator[None]:
             raise ReleaseInProgress.held_by(config.environment, holder)
         else:
             get_run_logger().info("waiting for release %s to finish", holder)
-    with concurrency(name, occupy=1, strict=True):
+    with concurrency(name, occupy=1, lease_duration=LEASE_SECONDS, strict=True):
         yield
 
 
