@@ -53,15 +53,14 @@ def release_deployments(prefect_yaml: Path) -> dict[str, dict[str, Any]]:
 def problems(root: Path) -> list[str]:
     """Each thing wrong with the release deployments of prefect.yaml and of
     deploy/aws/prefect.yaml, as a sentence part."""
-    local = root / "prefect.yaml"
+    local, aws = root / "prefect.yaml", root / AWS_PREFECT_YAML
+    releases = release_deployments(local)
     found = [
         f"prefect.yaml has no release deployment for '{environment}'"
         for environment in available_environments(root)
-        if environment not in release_deployments(local)
+        if environment not in releases
     ]
-    for path in (local, root / AWS_PREFECT_YAML):
-        if not path.exists() and path != local:
-            continue
+    for path in [local, aws] if aws.exists() else [local]:
         for environment, deployment in release_deployments(path).items():
             if "concurrency_limit" in deployment:
                 found.append(
