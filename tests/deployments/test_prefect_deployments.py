@@ -6,6 +6,8 @@ and looked at in the UI through headless Chromium."""
 from __future__ import annotations
 
 import subprocess
+import time
+from datetime import UTC, datetime
 
 import pytest
 import yaml
@@ -17,6 +19,7 @@ from tests.fixtures.prefect_server import WORKERS
 pytestmark = pytest.mark.integration
 
 RELEASE_TIMEOUT_S = 300
+PAST_TWO_RENEWALS_S = 100
 
 
 def ci_release(deployed, *args: str) -> subprocess.Popen[str]:
@@ -102,17 +105,28 @@ def test_two_releases_to_one_environment_never_run_at_once(deployed, two_release
     assert first[1] <= second[0], f"release work {first} overlaps {second}"
 
 
-def test_paused_release_approved_with_make_approve_is_promoted(deployed):
-    run_id = deployed.run_deployment(
+def test_a_release_paused_past_lease_renewals_is_approved_and_the_queued_one_follows(deployed):
+    """The paused release keeps `release-local` across two renewals of its 60 s lease
+    (every 45 s); a second release queued meanwhile waits, Running, and follows it."""
+    first = deployed.run_deployment(
         "release/local", {"environment": "local", "version": "1.3.0", "auto_approve": False}
     )
-    deployed.paused(run_id)
-    answer = deployed.approve(run_id, "REASON=CHG-42")
+    paused_at = datetime.fromisoformat(deployed.paused(first)["state"]["timestamp"])
+    queued = deployed.run_deployment(
+        "release/local", {"environment": "local", "version": "1.4.0", "auto_approve": True}
+    )
+    time.sleep(max(0.0, PAST_TWO_RENEWALS_S - (datetime.now(UTC) - paused_at).total_seconds()))
+
+    assert deployed.flow_run(first)["state_type"] == "PAUSED"
+    assert deployed.flow_run(queued)["state_type"] == "RUNNING", "waiting for release-local"
+    answer = deployed.approve(first, "REASON=CHG-42")
     assert answer.returncode == 0, answer.stdout + answer.stderr
     assert answer.stdout.splitlines()[-1].startswith("approved release-local-1.3.0")
 
-    run = deployed.finished(run_id)
-    assert run["state_type"] == "COMPLETED", run["state"]["message"]
+    first_run, queued_run = deployed.finished(first), deployed.finished(queued)
+    assert first_run["state_type"] == "COMPLETED", first_run["state"]["message"]
+    assert queued_run["state_type"] == "COMPLETED", queued_run["state"]["message"]
+    assert deployed.release_work(first)[1] <= deployed.release_work(queued)[0]
 
 
 def test_approving_a_run_that_is_not_paused_is_one_sentence(deployed, two_releases):

@@ -23,7 +23,12 @@ from typing import Any
 from petswipe_ops.config import SequentialGateSettings, Slo
 from petswipe_ops.gates.base import GateDecision, GateInput, Verdict, describe
 from petswipe_ops.gates.budget import check_error_budget, tightening
-from petswipe_ops.gates.latency import LatencyThreshold, latency_threshold, slower_count
+from petswipe_ops.gates.latency import (
+    LatencyThreshold,
+    latency_threshold,
+    slower_count,
+    stable_misses_slo,
+)
 from petswipe_ops.metrics import VersionMetrics
 
 ERROR_ALPHA_SHARE = 0.9
@@ -248,8 +253,9 @@ class SequentialGate:
         results: dict[str, dict[str, Any]] = {}
         for quantile, slo_ms in zip(QUANTILES, (slo.p95_ms, slo.p99_ms), strict=True):
             test = self.latency_tests[quantile]
-            stable_breaching = stable.observed > 0 and (
-                test.log_e(slower_count(stable, slo_ms), stable.observed) >= test.rollback_at
+            stable_breaching = stable_misses_slo(stable, quantile, slo_ms) or (
+                stable.observed > 0
+                and test.log_e(slower_count(stable, slo_ms), stable.observed) >= test.rollback_at
             )
             threshold = latency_threshold(
                 quantile,

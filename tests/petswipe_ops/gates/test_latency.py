@@ -96,6 +96,19 @@ def test_a_stable_breaching_the_slo_neither_gets_the_candidate_rolled_back_nor_p
     assert decide(histogram([1.2] * 300), slow).verdict is Verdict.ROLLBACK
 
 
+def test_a_stable_past_the_slo_shares_the_blame_before_its_own_test_proves_it():
+    """A loaded host, as a release once saw it at 50 %: the stable's p99 is past the SLO
+    but its sequential test has not crossed, while the candidate's, a little slower, has."""
+    stable = histogram([0.03] * 3854 + [1.25] * 60)
+    assert SequentialGate().latency_tests[0.99].log_e(60, 3914) < 7.6, "no proof for stable"
+    assert stable.quantile(0.99) > SLO.p99_ms
+
+    shared = decide(histogram([0.03] * 3905 + [1.37] * 124), stable)
+    assert shared.verdict is Verdict.CONTINUE, shared.reason
+    assert shared.evidence["latency"]["p99"]["stable_breaching"] is True
+    assert decide(histogram([0.03] * 3905 + [2.0] * 124), stable).verdict is Verdict.ROLLBACK
+
+
 def test_a_candidate_300_ms_slower_than_the_stable_is_rolled_back_though_within_slo():
     rng = random.Random(7)
     stable = histogram([rng.lognormvariate(math.log(0.03), 0.4) for _ in range(3000)])
