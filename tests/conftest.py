@@ -18,7 +18,11 @@ import yaml
 
 from petswipe_ops.paths import project_root
 
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.prefect_server"]
+pytest_plugins = [
+    "tests.fixtures.moto_server",
+    "tests.fixtures.postgres",
+    "tests.fixtures.prefect_server",
+]
 
 # Prefect servers started by the tests send no telemetry (the network is closed).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
