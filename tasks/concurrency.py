@@ -9,6 +9,8 @@ paused run crashed when its engine next renews the revoked lease
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
@@ -19,15 +21,18 @@ from prefect.client.schemas.actions import (
     GlobalConcurrencyLimitUpdate,
 )
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.responses import GlobalConcurrencyLimitResponse
 from prefect.concurrency.sync import concurrency
 from prefect.context import FlowRunContext
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.states import Crashed
 
 from petswipe_ops.config import CollisionStrategy, EnvironmentConfig
 from petswipe_ops.errors import OpsError
 from petswipe_ops.locks import ReleaseInProgress
+from petswipe_ops.platform.local.services import alive
+from tasks.interruption import HOST_LABEL, PID_LABEL
 
 LEASE_SECONDS = 60
 """The slot's lease, renewed every 45 s while the release runs or waits for approval: the
@@ -43,32 +48,86 @@ def limit_name(environment: str) -> str:
     return f"release-{environment}"
 
 
+WAIT_LOG_EVERY_SECONDS = 30.0
+POLL_SECONDS = 3.0
+
+
 @contextmanager
 def release_slot(config: EnvironmentConfig) -> Iterator[None]:
     """Hold `release-<env>` for the whole release: wait for it (enqueue) or refuse
     (cancel-new) when another release has it, naming that release.
 
-    Whether the slot is taken is read first, and the slot is then taken without a timeout:
-    an acquisition that times out just as the slot frees can be granted on the server
-    with its lease lost, which would hold the environment until the lease expires.
+    A holder whose process is gone (a dead pid on this host) is marked crashed and its
+    slot is given back, so one killed release cannot wedge the environment. Whether the
+    slot is taken is read first, and the slot is then taken without a timeout: an
+    acquisition that times out just as the slot frees can be granted on the server with
+    its lease lost, which would hold the environment until the lease expires.
     """
     name = limit_name(config.environment)
-    limit = _limit(name)
-    if limit.limit == 0:
-        raise ReleasesFrozen(
-            f"releases to '{config.environment}' are frozen: the global concurrency limit "
-            f"{name} is 0; allow them with `prefect gcl update {name} --limit 1`."
-        )
-    if limit.active_slots >= limit.limit:
+    logger = get_run_logger()
+    waited_since = time.monotonic()
+    logged_at = -WAIT_LOG_EVERY_SECONDS
+    while True:
+        limit = _limit(name)
+        if limit.limit == 0:
+            raise ReleasesFrozen(
+                f"releases to '{config.environment}' are frozen: the global concurrency limit "
+                f"{name} is 0; allow them with `prefect gcl update {name} --limit 1`."
+            )
+        if limit.active_slots < limit.limit:
+            break
         holder = _active_release(config.environment)
         if holder is None:
             _free_stale_slots(name)
-        elif config.release.collision_strategy is CollisionStrategy.CANCEL_NEW:
-            raise ReleaseInProgress.held_by(config.environment, holder)
-        else:
-            get_run_logger().info("waiting for release %s to finish", holder)
+            break
+        if _process_gone(holder):
+            _mark_crashed(holder)
+            _free_stale_slots(name)
+            break
+        if config.release.collision_strategy is CollisionStrategy.CANCEL_NEW:
+            raise ReleaseInProgress.held_by(config.environment, _describe(holder))
+        waited = time.monotonic() - waited_since
+        if waited - logged_at >= WAIT_LOG_EVERY_SECONDS:
+            logged_at = waited
+            logger.info(
+                "waiting for release %s to finish (%.0f s so far); cancel it with "
+                "`prefect flow-run cancel %s` or from its page in the Prefect UI",
+                _describe(holder),
+                waited,
+                holder.id,
+            )
+        time.sleep(POLL_SECONDS)
     with concurrency(name, occupy=1, lease_duration=LEASE_SECONDS, strict=True):
         yield
+
+
+def _describe(run: FlowRun) -> str:
+    return f"{run.name} (flow run {run.id})"
+
+
+def _process_gone(run: FlowRun) -> bool:
+    """The run's labels name this host and a pid that no longer runs."""
+    labels = run.labels or {}
+    if labels.get(HOST_LABEL) != socket.gethostname():
+        return False
+    try:
+        pid = int(labels.get(PID_LABEL, ""))
+    except ValueError:
+        return False
+    return not alive(pid)
+
+
+def _mark_crashed(run: FlowRun) -> None:
+    get_run_logger().warning(
+        "release %s holds the environment but its process is gone; marking it crashed",
+        _describe(run),
+    )
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(
+            run.id,
+            Crashed(message="the release's process is gone (found by the next release)"),
+            force=True,
+        )
 
 
 def _free_stale_slots(name: str) -> None:
@@ -95,8 +154,8 @@ def _limit(name: str) -> GlobalConcurrencyLimitResponse:
     return limit
 
 
-def _active_release(environment: str) -> str | None:
-    """Another running or paused release of `environment`, as its run name and id."""
+def _active_release(environment: str) -> FlowRun | None:
+    """Another running or paused release of `environment`."""
     context = FlowRunContext.get()
     current = context.flow_run.id if context and context.flow_run else None
     prefixes = (f"release-{environment}-", f"canary-{environment}-")
@@ -107,5 +166,5 @@ def _active_release(environment: str) -> str | None:
         )
     for run in runs:
         if run.id != current and run.name.startswith(prefixes):
-            return f"{run.name} (flow run {run.id})"
+            return run
     return None

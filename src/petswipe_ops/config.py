@@ -143,6 +143,9 @@ class Slo(Model):
 
 class Approval(Model):
     required: bool = True
+    allow_auto: bool = Field(
+        False, description="whether a request may auto-approve itself (CI, demos) here"
+    )
     timeout_seconds: int = Field(3600, ge=1)
 
 

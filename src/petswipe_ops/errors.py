@@ -33,3 +33,9 @@ class SandboxError(OpsError):
 
 class MetricsUnavailable(OpsError):
     """A version's metrics could not be read; the canary engine forgives a few in a row."""
+
+
+class ReleaseCancelled(OpsError):
+    """Someone cancelled the release's flow run (Prefect UI or CLI)."""
+
+    exit_code = 1

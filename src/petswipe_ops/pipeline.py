@@ -6,25 +6,24 @@ the Prefect flow only orders them, records them and handles pauses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from petswipe_ops import migrations, policy
-from petswipe_ops.canary import StepResult, run_step
 from petswipe_ops.config import EnvironmentConfig, PlatformKind, load_environment
 from petswipe_ops.errors import ConfigError, OpsError
-from petswipe_ops.gates import build_gate
 from petswipe_ops.gates.budget import check_error_budget
 from petswipe_ops.locks import environment_lock
 from petswipe_ops.manifest import build_manifest
 from petswipe_ops.paths import migrations_dir, project_root, run_dir
 from petswipe_ops.platform import open_platform
-from petswipe_ops.platform.seams import Platform, Traffic, VersionInstance
-from petswipe_ops.record import Outcome, ReleaseLedger
-from petswipe_ops.release import Fault, ReleaseRequest, parse_parameters
+from petswipe_ops.platform.seams import Platform
+from petswipe_ops.record import ReleaseLedger
+from petswipe_ops.release import ReleaseRequest, parse_parameters
 from petswipe_ops.terraform import PlanSummary, Terraform, find_terraform, summarize_plan
 
 
@@ -78,26 +77,6 @@ def plan_file(environment: str, name: str) -> Path:
     return run_dir(environment) / "terraform" / f"{name}.tfplan"
 
 
-def reconcile(config: EnvironmentConfig, platform: Platform, current: str) -> list[str]:
-    """Roll back what a crashed earlier release left behind; return their ids.
-
-    Called while `current` holds the environment's lock, so any other unfinished
-    record belongs to a run that is gone.
-    """
-    book = ledger(config.environment)
-    crashed = [r for r in book.unfinished() if r.release_id != current]
-    if crashed:
-        rollback(platform)
-    for record in crashed:
-        book.finish(
-            record.release_id,
-            Outcome.ROLLED_BACK,
-            "the run ended without finishing; the next release put traffic back on stable",
-            platform.router.get_weights().model_dump(),
-        )
-    return [r.release_id for r in crashed]
-
-
 def terraform_for(config: EnvironmentConfig) -> Terraform:
     root = project_root() / "terraform" / "environments" / config.environment
     return Terraform(root, run_dir(config.environment) / "terraform")
@@ -145,67 +124,34 @@ def check_policies(config: EnvironmentConfig, version: str) -> policy.PolicyRepo
     return policy.enforce(build_manifest(config, version), project_root() / "policies")
 
 
-def migrate(platform: Platform) -> list[migrations.MigrationStep]:
-    return migrations.upgrade(platform.database.url, migrations_dir())
+def migrate(
+    platform: Platform, on_step: Callable[[migrations.MigrationStep], None] | None = None
+) -> list[migrations.MigrationStep]:
+    return migrations.upgrade(platform.database.url, migrations_dir(), on_step=on_step)
 
 
-def start_candidate(platform: Platform, request: ReleaseRequest) -> VersionInstance:
-    """Start the candidate, check its health, and attach it to the router at weight 0."""
-    existing = platform.services.instance("candidate")
-    if existing is not None:
-        platform.router.detach_candidate()
-        platform.services.stop(existing)
-    candidate = platform.services.start(
-        request.version, "candidate", Fault.parse(request.fault).as_env()
-    )
-    if not platform.services.healthy(candidate):
-        raise ReleaseFailed(f"candidate {request.version} failed its health check.")
-    platform.router.attach_candidate(candidate)
-    return candidate
+def backup(config: EnvironmentConfig, key: SecretStr) -> dict[str, Any]:
+    """A backup before migrating: its id, tier and checksum for the release record."""
+    from petswipe_ops.backup import operations
+
+    manifest = operations.backup(operations.BackupTarget(config), key).manifest
+    return {"backup_id": manifest.id, "tier": manifest.tier.value, "sha256": manifest.sha256}
 
 
-def canary_step(
-    platform: Platform,
-    candidate: VersionInstance,
-    weight: int,
-    traffic: Traffic,
-    budget_remaining: float | None = None,
-    on_observation=lambda decision, elapsed: None,
-    on_read_error=lambda exc, failures: None,
-) -> StepResult:
-    stable = platform.services.instance("stable")
-    if stable is None:
-        raise ReleaseFailed("the stable version is not running; start it with `make sandbox-up`.")
-    config = platform.config
-    return run_step(
-        weight=weight,
-        router=platform.router,
-        metrics=platform.metrics,
-        candidate=candidate,
-        stable=stable,
-        gate=build_gate(config.canary, budget_remaining),
-        canary=config.canary,
-        slo=config.slo,
-        on_observation=on_observation,
-        traffic_alive=traffic.check_running,
-        on_read_error=on_read_error,
-    )
+class PipelineTools:
+    """The release's tools as this module runs them: terraform, rego, alembic, backups."""
 
+    infra_tests = staticmethod(infra_tests)
+    plan = staticmethod(plan)
+    check_policies = staticmethod(check_policies)
+    backup = staticmethod(backup)
 
-def finalize(platform: Platform, candidate: VersionInstance) -> dict[str, int]:
-    """The candidate becomes stable; the old stable version stops."""
-    old = platform.services.instance("stable")
-    platform.router.promote_candidate(candidate)
-    if old is not None:
-        platform.services.stop(old)
-    platform.services.rename(candidate, "stable")
-    return platform.router.get_weights().model_dump()
+    @staticmethod
+    def apply(config: EnvironmentConfig, plan_file: str | Path) -> dict[str, Any]:
+        return apply(config, Path(plan_file))
 
-
-def rollback(platform: Platform) -> dict[str, int]:
-    """Traffic back to stable 100 %, candidate stopped; read back from the router itself."""
-    platform.router.detach_candidate()
-    candidate = platform.services.instance("candidate")
-    if candidate is not None:
-        platform.services.stop(candidate)
-    return platform.router.get_weights().model_dump()
+    @staticmethod
+    def migrate(
+        platform: Platform, on_step: Callable[[migrations.MigrationStep], None]
+    ) -> list[migrations.MigrationStep]:
+        return migrate(platform, on_step)

@@ -1,13 +1,16 @@
 """The durable release record: every stage and decision, with its evidence, on disk.
 
 It is rewritten after every change, so a crashed run leaves a record the next run
-can reconcile and a person can audit.
+can reconcile and a person can audit. Side effects are journaled twice: their intent
+before they start and their result after, so whoever finds an unfinished record knows
+which effects may be half done and reads the platform to see which.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +19,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from petswipe_ops.errors import OpsError
+
+
+class CorruptRecord(OpsError):
+    """A release record on disk cannot be read."""
 
 
 class Outcome(StrEnum):
@@ -26,6 +33,44 @@ class Outcome(StrEnum):
     PROMOTED = "promoted"
     ROLLED_BACK = "rolled_back"
     REFUSED = "refused"
+
+
+class DecisionVerdict(StrEnum):
+    """What a decision concluded; the report and the release outcome read these."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ALLOW = "allow"
+    DENY = "deny"
+    TAKEN = "taken"
+    PROMOTE = "promote"
+    ROLLBACK = "rollback"
+    CONTINUE = "continue"
+
+
+class Effect(StrEnum):
+    """Side effects on the world, journaled before and after they happen."""
+
+    APPLY = "apply"
+    BACKUP = "backup"
+    MIGRATE = "migrate"
+    START_CANDIDATE = "start-candidate"
+    SHIFT_TRAFFIC = "shift-traffic"
+    SWITCH_STABLE = "switch-stable"
+    RETIRE_OLD_STABLE = "retire-old-stable"
+    ROLLBACK = "rollback"
+
+
+class Phase(StrEnum):
+    INTENT = "intent"
+    DONE = "done"
+
+
+class JournalEntry(BaseModel):
+    effect: Effect
+    phase: Phase
+    at: datetime
+    detail: dict[str, Any] = Field(default_factory=dict)
 
 
 class StageRecord(BaseModel):
@@ -46,7 +91,7 @@ class StageRecord(BaseModel):
 class Decision(BaseModel):
     at: datetime
     stage: str
-    verdict: str
+    verdict: DecisionVerdict
     reason: str
     evidence: dict[str, Any] = Field(default_factory=dict)
 
@@ -58,6 +103,8 @@ class ReleaseRecord(BaseModel):
     stable_version: str | None = None
     fault: str = "none"
     pid: int = Field(default_factory=os.getpid)
+    host: str = Field(default_factory=socket.gethostname)
+    flow_run_id: str | None = None
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     outcome: Outcome = Outcome.RUNNING
@@ -65,9 +112,22 @@ class ReleaseRecord(BaseModel):
     stages: list[StageRecord] = Field(default_factory=list)
     decisions: list[Decision] = Field(default_factory=list)
     final_weights: dict[str, int] | None = None
+    journal: list[JournalEntry] = Field(default_factory=list)
 
     def stage(self, name: str) -> StageRecord | None:
         return next((s for s in reversed(self.stages) if s.name == name), None)
+
+    def intended(self, effect: Effect) -> bool:
+        """The run meant to cause `effect` (it may or may not have happened)."""
+        return any(e.effect is effect for e in self.journal)
+
+    def completed(self, effect: Effect) -> bool:
+        return any(e.effect is effect and e.phase is Phase.DONE for e in self.journal)
+
+    @property
+    def changed_anything(self) -> bool:
+        """Whether any side effect was started: the difference between refused and rolled back."""
+        return bool(self.journal)
 
 
 class ReleaseLedger:
@@ -98,16 +158,27 @@ class ReleaseLedger:
         tmp.replace(target)
 
     def load(self, release_id: str) -> ReleaseRecord:
-        return ReleaseRecord.model_validate_json(self.path(release_id).read_text())
+        return self._read(self.path(release_id))
+
+    def _read(self, path: Path) -> ReleaseRecord:
+        try:
+            return ReleaseRecord.model_validate(json.loads(path.read_text()))
+        except FileNotFoundError:
+            raise CorruptRecord(f"there is no release record {path}.") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, ValidationError) as exc:
+            raise CorruptRecord(
+                f"the release record {path} is not readable ({_first_problem(exc)}); "
+                "move it out of the folder to let releases go on."
+            ) from None
 
     def all(self) -> list[ReleaseRecord]:
         if not self.directory.is_dir():
             return []
-        records = [
-            ReleaseRecord.model_validate(json.loads(p.read_text()))
-            for p in sorted(self.directory.glob("*.json"))
-        ]
+        records = [self._read(p) for p in sorted(self.directory.glob("*.json"))]
         return sorted(records, key=lambda r: r.started_at)
+
+    def find_by_flow_run(self, flow_run_id: str) -> ReleaseRecord | None:
+        return next((r for r in self.all() if r.flow_run_id == flow_run_id), None)
 
     def unfinished(self) -> list[ReleaseRecord]:
         return [r for r in self.all() if r.outcome is Outcome.RUNNING]
@@ -136,8 +207,22 @@ class ReleaseLedger:
             record.stages[-1] = stage
             self.save(record)
 
+    def journal(
+        self, release_id: str, effect: Effect, phase: Phase, detail: dict[str, Any] | None = None
+    ) -> None:
+        record = self.load(release_id)
+        record.journal.append(
+            JournalEntry(effect=effect, phase=phase, at=datetime.now(UTC), detail=detail or {})
+        )
+        self.save(record)
+
     def decide(
-        self, release_id: str, stage: str, verdict: str, reason: str, evidence: dict[str, Any]
+        self,
+        release_id: str,
+        stage: str,
+        verdict: DecisionVerdict,
+        reason: str,
+        evidence: dict[str, Any],
     ) -> Decision:
         record = self.load(release_id)
         decision = Decision(
@@ -166,3 +251,12 @@ class ReleaseLedger:
         record = self.load(release_id).model_copy(update=fields)
         self.save(record)
         return record
+
+
+def _first_problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"field {'.'.join(str(p) for p in first['loc']) or '(top)'}: {first['msg']}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno}: {exc.msg}"
+    return str(exc)

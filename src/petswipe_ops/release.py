@@ -88,7 +88,16 @@ class ReleaseRequest(BaseModel):
 
     environment: str = Field("local", description="deployments/<environment>.yaml")
     version: SemanticVersion = Field(description="semantic version of the build, e.g. 1.4.0")
-    auto_approve: bool = Field(False, description="skip the manual approval (CI and demos)")
+    auto_approve: bool = Field(
+        False,
+        description="skip the manual approval where deployments/<env>.yaml allows it "
+        "(approval.allow_auto)",
+    )
+    requested_by: str | None = Field(
+        None,
+        max_length=100,
+        description="who asks for the release (a user or a CI token's name), for the record",
+    )
     fault: FaultSpec = Field(
         None,
         description="local sandbox only: inject faults, e.g. error_rate=0.05 or latency_ms=800",

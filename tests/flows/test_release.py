@@ -54,9 +54,20 @@ def test_healthy_release_climbs_every_step_and_is_promoted(make_project):
     assert all(d.evidence["gate"] == "sequential" for d in steps)
     assert all(d.evidence["candidate"]["requests"] >= 150 for d in steps)
     assert all(d.evidence["error_rate"]["promote"] for d in steps), "each pass is shown"
-    assert "rolled back unfinished" not in record.stage("prepare").summary
+    assert "finished" not in record.stage("prepare").summary
     stage_names = [s.name for s in record.stages]
-    assert stage_names[:7] == ["prepare", "test", "plan", "policy", "apply", "backup", "migrate"]
+    assert stage_names[:8] == [
+        "prepare",
+        "test",
+        "plan",
+        "policy",
+        "approve",
+        "apply",
+        "backup",
+        "migrate",
+    ]
+    approval = next(d for d in record.decisions if d.stage == "approve")
+    assert approval.evidence["approver"], "who approved is recorded"
 
     sandbox = _sandbox(project)
     assert _runtime_weights(sandbox) == (100, 0)
@@ -168,7 +179,8 @@ def test_release_pauses_for_approval_and_follows_the_answer(make_project, approv
     try:
         run_id = _paused_run_id()
         assert _last_record().stage("apply") is None, "nothing is applied before approval"
-        resume_flow_run(run_id, run_input={"approve": approve, "reason": "change ticket 42"})
+        answer = {"approve": approve, "reason": "change ticket 42", "approver": "alice"}
+        resume_flow_run(run_id, run_input=answer)
         state = future.result(timeout=300)
     finally:
         pool.shutdown(wait=True)
@@ -177,11 +189,12 @@ def test_release_pauses_for_approval_and_follows_the_answer(make_project, approv
     approval = next(d for d in record.decisions if d.stage == "approve")
     assert approval.verdict == ("approved" if approve else "rejected")
     assert approval.reason == "change ticket 42"
+    assert approval.evidence["approver"] == "alice"
     if approve:
         assert state.is_completed() and record.outcome is Outcome.PROMOTED
     else:
         assert state.is_failed() and record.outcome is Outcome.ROLLED_BACK
-        assert "rolled back: rejected at approval: change ticket 42" in state.message
+        assert "rolled back: rejected at approval: change ticket 42 (by alice)" in state.message
         assert record.stage("apply") is None
         assert record.final_weights == {"stable": 100, "candidate": 0}
 
@@ -202,7 +215,7 @@ def test_an_unanswered_approval_ends_the_release_rolled_back(make_project):
     assert record.reason == "rolled back: rejected at approval: no answer within 3 s"
 
 
-def test_deploy_canary_runs_only_the_traffic_stages(make_project):
+def test_deploy_canary_runs_the_traffic_stages_behind_policy_and_approval(make_project):
     from flows.release import deploy_canary
 
     make_project()
@@ -211,7 +224,14 @@ def test_deploy_canary_runs_only_the_traffic_stages(make_project):
 
     assert state.is_failed() and "rolled back: canary gate at 10%" in state.message
     record = _last_record()
-    assert [s.name for s in record.stages] == ["prepare", "candidate", "canary 10%", "rollback"]
+    assert [s.name for s in record.stages] == [
+        "prepare",
+        "policy",
+        "approve",
+        "candidate",
+        "canary 10%",
+        "rollback",
+    ]
 
 
 def test_the_threshold_gate_stays_available_by_configuration(make_project):

@@ -25,6 +25,20 @@ class Weights(BaseModel):
     candidate: int
 
 
+class RouterState(BaseModel):
+    """What the router really does: its weights and where each side's traffic goes.
+
+    Reconcile reads this rather than trusting a record, so it never stops the process
+    that serves users whatever moment a release was killed at.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    weights: Weights
+    stable_target: str | None
+    candidate_target: str | None = None
+
+
 class VersionInstance(BaseModel):
     """A running version of the service, as far as the pipeline needs to know it."""
 
@@ -42,13 +56,17 @@ class TrafficRouter(Protocol):
 
     def get_weights(self) -> Weights: ...
 
+    def state(self) -> RouterState: ...
+
     def set_candidate_weight(self, percent: int) -> Weights: ...
 
     def attach_candidate(self, instance: VersionInstance) -> None: ...
 
-    def promote_candidate(self, instance: VersionInstance) -> None: ...
+    def point_stable(self, instance: VersionInstance) -> None:
+        """Send the stable side's traffic to `instance` (its weight is left as it is)."""
 
-    def detach_candidate(self) -> None: ...
+    def detach_candidate(self) -> None:
+        """Stable 100 %, candidate 0 % and parked; idempotent."""
 
 
 @runtime_checkable
@@ -65,7 +83,8 @@ class ServiceRunner(Protocol):
 
     def instance(self, role: str) -> VersionInstance | None: ...
 
-    def rename(self, instance: VersionInstance, role: str) -> VersionInstance: ...
+    def rename(self, instance: VersionInstance, role: str) -> VersionInstance:
+        """Record that `instance` now plays `role`; whatever played it before is forgotten."""
 
 
 @runtime_checkable

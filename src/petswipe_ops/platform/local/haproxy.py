@@ -10,7 +10,7 @@ import socket
 from pathlib import Path
 
 from petswipe_ops.errors import SandboxError
-from petswipe_ops.platform.seams import VersionInstance, Weights
+from petswipe_ops.platform.seams import RouterState, VersionInstance, Weights
 
 BACKEND = "petswipe"
 INSTALL_HINT = "install it with `apt-get install haproxy` (Debian) or `brew install haproxy`"
@@ -111,6 +111,17 @@ class HaproxyRouter:
             stable=self.runtime.weight("stable"), candidate=self.runtime.weight("candidate")
         )
 
+    def state(self) -> RouterState:
+        """Weights and the address each server sends to; a parked candidate has none."""
+        stable = self.runtime.server_state("stable")
+        candidate = self.runtime.server_state("candidate")
+        parked = int(candidate.get("srv_admin_state", "0")) & MAINTENANCE
+        return RouterState(
+            weights=self.get_weights(),
+            stable_target=_endpoint(stable),
+            candidate_target=None if parked else _endpoint(candidate),
+        )
+
     def set_candidate_weight(self, percent: int) -> Weights:
         if not 0 <= percent <= 100:
             raise SandboxError(f"a candidate weight must be 0..100 percent, not {percent}.")
@@ -129,16 +140,18 @@ class HaproxyRouter:
         host, port = _host_port(instance.endpoint)
         self.runtime.command(f"set server {BACKEND}/stable addr {host} port {port}")
 
-    def promote_candidate(self, instance: VersionInstance) -> None:
-        """Point `stable` at the candidate's address, then park `candidate` again."""
-        self.point_stable(instance)
-        self.runtime.command(f"set weight {BACKEND}/stable 100")
-        self.detach_candidate()
-
     def detach_candidate(self) -> None:
         self.runtime.command(f"set weight {BACKEND}/stable 100")
         self.runtime.command(f"set weight {BACKEND}/candidate 0")
         self.runtime.command(f"set server {BACKEND}/candidate state maint")
+
+
+MAINTENANCE = 0x01
+"""The forced-maintenance bit of `srv_admin_state` in `show servers state`."""
+
+
+def _endpoint(row: dict[str, str]) -> str:
+    return f"http://{row['srv_addr']}:{row['srv_port']}"
 
 
 def _host_port(endpoint: str) -> tuple[str, int]:

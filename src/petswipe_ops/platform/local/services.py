@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from petswipe_ops.child_env import API_KEY_ENV, api_key, child_env
 from petswipe_ops.errors import SandboxError
 from petswipe_ops.platform.seams import VersionInstance
 
@@ -85,7 +86,7 @@ class ProcessRunner:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, **env, "PETSWIPE_DATABASE_URL": self.database_url},
+                env=child_env({**env, **self._service_env()}),
                 start_new_session=True,
             )
         instance = VersionInstance(
@@ -110,6 +111,14 @@ class ProcessRunner:
             f"version {version} did not answer {self.health_path} within {START_TIMEOUT_S:.0f} s; "
             f"see {log_path}."
         )
+
+    def _service_env(self) -> dict[str, str]:
+        """What every version gets: its database and, when the service has one, its API key."""
+        env = {"PETSWIPE_DATABASE_URL": self.database_url}
+        key = api_key()
+        if key is not None:
+            env[API_KEY_ENV] = key.get_secret_value()
+        return env
 
     def stop(self, instance: VersionInstance) -> None:
         terminate(int(instance.handle))

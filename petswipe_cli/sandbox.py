@@ -1,0 +1,42 @@
+"""`petswipe-ops sandbox`: the local sandbox's processes."""
+
+from __future__ import annotations
+
+import typer
+
+from petswipe_cli.common import Env, reported, sandbox_of
+
+app = typer.Typer(help="The local sandbox: service, HAProxy, database.")
+
+
+@app.command("up")
+@reported
+def sandbox_up(env: Env = "local"):
+    """Start the stable version and HAProxy (idempotent)."""
+    _print_status(sandbox_of(env).up())
+
+
+@app.command("down")
+@reported
+def sandbox_down(env: Env = "local"):
+    """Stop every process of the sandbox; the database and records stay."""
+    sandbox = sandbox_of(env)
+    sandbox.down()
+    typer.echo(f"sandbox {env} stopped; state kept in {sandbox.run_dir}")
+
+
+@app.command("status")
+@reported
+def sandbox_status(env: Env = "local"):
+    """What runs, and the weights HAProxy reports."""
+    _print_status(sandbox_of(env).status())
+
+
+def _print_status(status) -> None:
+    typer.echo(f"router {status.router_url}: {'up' if status.router_running else 'down'}")
+    if status.weights:
+        typer.echo(
+            f"weights: stable {status.weights.stable} / candidate {status.weights.candidate}"
+        )
+    for instance in status.versions:
+        typer.echo(f"{instance.role}: {instance.version} at {instance.endpoint}")
