@@ -110,3 +110,7 @@ backup-verify: setup ## backup controls of $(ENV): RPO, tiers, checksums, encryp
 
 dr-test: setup ## DR drill: restore the latest backup, verify with great-expectations, RTO and RPO
 	@$(OPS) backup dr-test --env $(ENV)
+
+.PHONY: reconcile
+reconcile: setup ## converge unfinished releases of $(ENV): stable 100 / candidate 0 on a live stable
+	@$(OPS) reconcile --env $(ENV)

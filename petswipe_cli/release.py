@@ -138,9 +138,7 @@ def reconcile(env: Env = "local"):
     config = config_of(env)
     book = pipeline.ledger(env)
     with pipeline.release_lock(config, "reconcile"):
-        platform = open_platform(config)
-        convergence = reconciler.converge(platform)
-        finished = reconciler.finish_abandoned(book, convergence)
+        convergence, finished = reconciler.settle(open_platform(config), book)
     typer.echo(convergence.sentence())
     for record in finished:
         typer.echo(f"  {render_summary(record)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from petswipe_cli.common import Env, reported, sandbox_of
+from petswipe_ops import pipeline, reconcile
 
 app = typer.Typer(help="The local sandbox: service, HAProxy, database.")
 
@@ -12,8 +13,13 @@ app = typer.Typer(help="The local sandbox: service, HAProxy, database.")
 @app.command("up")
 @reported
 def sandbox_up(env: Env = "local"):
-    """Start the stable version and HAProxy (idempotent)."""
-    _print_status(sandbox_of(env).up())
+    """Converge unfinished releases, then start the stable version and HAProxy (idempotent)."""
+    sandbox = sandbox_of(env)
+    with pipeline.release_lock(sandbox.config, "sandbox up"):
+        convergence, finished = reconcile.settle(sandbox, pipeline.ledger(env))
+        if finished:
+            typer.echo(f"finished {len(finished)} unfinished releases: {convergence.sentence()}")
+        _print_status(sandbox.up())
 
 
 @app.command("down")

@@ -98,8 +98,7 @@ def converge_after(flow: Any, flow_run: Any, state: Any) -> None:
         return
     try:
         with pipeline.release_lock(config, f"reconcile of {record.release_id}"):
-            convergence = reconcile.converge(open_platform(config))
-            reconcile.finish_abandoned(book, convergence)
+            convergence, _ = reconcile.settle(open_platform(config), book)
     except OpsError as exc:
         logger.warning("could not converge %s now (%s); the next release will", environment, exc)
         return

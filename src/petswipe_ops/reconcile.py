@@ -113,3 +113,11 @@ def finish_abandoned(
         weights = convergence.weights.model_dump() if convergence.weights else None
         finished.append(book.finish(record.release_id, outcome, reason, weights))
     return finished
+
+
+def settle(
+    platform: Platform, book: ReleaseLedger, current: str | None = None
+) -> tuple[Convergence, list[ReleaseRecord]]:
+    """Converge the platform, then finish the records of the runs that are gone."""
+    convergence = converge(platform)
+    return convergence, finish_abandoned(book, convergence, current)

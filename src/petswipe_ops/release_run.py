@@ -187,8 +187,7 @@ class ReleaseRun:
     def prepare(self) -> str:
         """Converge what earlier runs left, start the sandbox if needed; the stable version."""
         with self._stage("prepare") as stage:
-            convergence = reconcile.converge(self.platform)
-            finished = reconcile.finish_abandoned(self.book, convergence, self.release_id)
+            convergence, finished = reconcile.settle(self.platform, self.book, self.release_id)
             self.platform.up()
             stable = self.platform.services.instance("stable")
             stable_version = stable.version if stable else "none"

@@ -108,3 +108,31 @@ def test_a_limit_of_zero_freezes_releases():
     with pytest.raises(ReleasesFrozen, match="releases to 'slot-e' are frozen"):
         slot_user(environment="slot-e", version="1.2.0", strategy="enqueue")
     assert ("in", "1.2.0") not in [entry[:2] for entry in EVENTS]
+
+
+def test_a_holder_whose_process_is_gone_is_marked_crashed_and_the_next_release_goes_on():
+    """The wedge: a release killed outright stays Running in Prefect and its slot taken.
+    The next release sees the holder's pid is dead on this host, crashes it, goes on."""
+    import socket
+    import subprocess
+
+    from prefect.client.orchestration import get_client
+    from prefect.states import Running
+
+    from tasks.interruption import HOST_LABEL, PID_LABEL
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    slot_user(environment="slot-f", version="1.0.1", strategy="cancel-new")
+    with get_client(sync_client=True) as client:
+        killed = client.create_flow_run(slot_user, name="release-slot-f-1.1.0", state=Running())
+        client.update_flow_run_labels(
+            killed.id, {PID_LABEL: str(dead.pid), HOST_LABEL: socket.gethostname()}
+        )
+    _set_limit("release-slot-f", active_slots=1)
+
+    slot_user(environment="slot-f", version="1.2.0", strategy="cancel-new")
+
+    assert ("out", "1.2.0") in [entry[:2] for entry in EVENTS]
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(killed.id).state.is_crashed()

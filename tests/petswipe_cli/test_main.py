@@ -52,7 +52,18 @@ def _broken_yaml(project):
     return {}
 
 
+def _no_auto_approval(project):
+    path = project.root / "deployments" / "local.yaml"
+    path.write_text(path.read_text().replace("allow_auto: true", "allow_auto: false"))
+    return {}
+
+
 BAD_INPUTS = {
+    "auto-approval not allowed": (
+        ["--env", "local", "--version", "1.2.0"],
+        _no_auto_approval,
+        "need a person's approval (approval.allow_auto is false",
+    ),
     "unknown environment": (
         ["--env", "qa", "--version", "1.2.0"],
         lambda project: {},
