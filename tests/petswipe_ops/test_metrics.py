@@ -30,6 +30,7 @@ def test_parse_counts_requests_errors_and_merges_routes():
     metrics = parse_prometheus(TEXT)
     assert metrics.requests == 100
     assert metrics.errors == 4, "only 5xx responses are errors; 404 is the client's"
+    assert metrics.client_errors == 1, "the 404 is counted as a client error"
     assert metrics.buckets == {0.1: 85, 0.5: 95, 1.0: 100, math.inf: 100}
 
 

@@ -52,6 +52,8 @@ def describe(metrics: VersionMetrics) -> dict[str, Any]:
         "requests": metrics.requests,
         "errors": metrics.errors,
         "error_rate": round(metrics.error_rate, 5),
+        "client_errors": metrics.client_errors,
+        "router_errors": metrics.router_errors,
         "p50_ms": _ms(metrics.quantile(0.50)),
         "p95_ms": _ms(metrics.quantile(0.95)),
         "p99_ms": _ms(metrics.quantile(0.99)),

@@ -1,8 +1,9 @@
 """Fixed SLO thresholds over a minimum request count.
 
 Rolls back as soon as the window already holds more errors or slow requests than
-the SLO allows over the step's minimum, so a plainly bad canary does not wait for
-the full count; a pass needs the full count.
+the SLO allows over the step's minimum, or more 4xx than the stable's rate plus the
+SLO's error rate would give, so a plainly bad canary does not wait for the full
+count; a pass needs the full count.
 """
 
 from __future__ import annotations
@@ -31,6 +32,20 @@ class ThresholdGate:
                 reason=(
                     f"error rate: {candidate.errors} errors in {candidate.requests} requests "
                     f"exceeds the SLO of {slo.error_rate:.2%} over {basis} requests"
+                ),
+                evidence=evidence,
+            )
+        stable = observation.stable
+        allowed_client_errors = (stable.client_error_rate + slo.error_rate) * max(
+            candidate.served, observation.min_requests
+        )
+        if stable.served > 0 and candidate.client_errors > allowed_client_errors:
+            return GateDecision(
+                verdict=Verdict.ROLLBACK,
+                reason=(
+                    f"client errors: {candidate.client_errors} 4xx in {candidate.served} "
+                    f"requests against the stable's {stable.client_error_rate:.2%} plus the "
+                    f"SLO's {slo.error_rate:.2%}"
                 ),
                 evidence=evidence,
             )

@@ -62,3 +62,19 @@ def test_p99_gate_catches_a_slow_tail():
 @pytest.mark.parametrize("slow", [0, 5])
 def test_a_few_slow_requests_within_budget_pass(slow):
     assert decide(window(400, slow=slow)).verdict is Verdict.PROMOTE
+
+
+def test_a_candidate_answering_4xx_far_more_than_the_stable_is_rolled_back():
+    rejecting = window(20).model_copy(update={"client_errors": 20})
+    decision = decide(rejecting)
+    assert decision.verdict is Verdict.ROLLBACK
+    assert decision.reason.startswith("client errors: 20 4xx in 20 requests")
+
+
+def test_4xx_at_the_stables_rate_pass():
+    stable = window(500).model_copy(update={"client_errors": 25})
+    candidate = window(200).model_copy(update={"client_errors": 10})
+    decision = ThresholdGate().evaluate(
+        GateInput(candidate=candidate, stable=stable, slo=SLO, min_requests=200)
+    )
+    assert decision.verdict is Verdict.PROMOTE
