@@ -121,6 +121,7 @@ def run_step(
                 slo=slo,
                 min_requests=canary.min_requests,
                 elapsed_seconds=elapsed,
+                min_seconds=canary.min_step_seconds,
             )
         )
         observations += 1
@@ -135,8 +136,8 @@ def run_step(
                 if canary.on_timeout is TimeoutPolicy.ROLLBACK
                 else Verdict.CONTINUE,
                 "reason": (
-                    f"step {weight}% saw too little traffic in {canary.max_step_seconds:.0f} s: "
-                    f"{decision.reason}, {decision.needed_requests} more needed"
+                    f"step {weight}% reached no verdict in {canary.max_step_seconds:.0f} s: "
+                    f"{decision.reason}, {decision.needed_requests} more requests needed"
                 ),
             }
         )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from petswipe_ops.config import SequentialGateSettings, Slo
-from petswipe_ops.gates.base import GateDecision, GateInput, Verdict, describe
+from petswipe_ops.gates.base import GateDecision, GateInput, Verdict, bake, describe
 from petswipe_ops.gates.budget import check_error_budget, tightening
 from petswipe_ops.gates.latency import (
     LatencyThreshold,
@@ -181,6 +181,9 @@ class SequentialGate:
         return self._error_tests[slo.error_rate]
 
     def evaluate(self, observation: GateInput) -> GateDecision:
+        return bake(self._judge(observation), observation)
+
+    def _judge(self, observation: GateInput) -> GateDecision:
         candidate, stable, slo = observation.candidate, observation.stable, observation.slo
         errors = self._errors(candidate, stable, slo)
         client_errors = self._client_errors(candidate, stable)
@@ -217,11 +220,22 @@ class SequentialGate:
                 return GateDecision(
                     verdict=Verdict.ROLLBACK, reason=_latency_reason(label, test), evidence=evidence
                 )
-        tests = [errors, *(t for t in latency.values() if "needed_requests" in t)]
+        tests = [errors, *latency.values()]
         needed = max(
             observation.min_requests - candidate.requests,
             *(t["needed_requests"] for t in tests),
         )
+        unmeasured = [label for label, t in latency.items() if not t["measured"]]
+        if unmeasured and candidate.requests > 0:
+            return GateDecision(
+                verdict=Verdict.CONTINUE,
+                reason=(
+                    f"{candidate.requests} requests but no latency histogram in the candidate's "
+                    f"metrics: it cannot be shown to meet the {'/'.join(unmeasured)} thresholds"
+                ),
+                needed_requests=needed,
+                evidence=evidence,
+            )
         if needed <= 0:
             return GateDecision(
                 verdict=Verdict.PROMOTE,
@@ -284,8 +298,16 @@ class SequentialGate:
     def _latency(
         self, candidate: VersionMetrics, stable: VersionMetrics, slo: Slo
     ) -> dict[str, dict[str, Any]]:
-        if not candidate.buckets:
-            return {f"p{q * 100:.0f}": {"measured": False} for q in QUANTILES}
+        if candidate.observed == 0:
+            return {
+                f"p{q * 100:.0f}": {
+                    "measured": False,
+                    "rollback": False,
+                    "promote": False,
+                    "needed_requests": test.clean_requests_to_promote(0, 0),
+                }
+                for q, test in self.latency_tests.items()
+            }
         results: dict[str, dict[str, Any]] = {}
         for quantile, slo_ms in zip(QUANTILES, (slo.p95_ms, slo.p99_ms), strict=True):
             test = self.latency_tests[quantile]
@@ -304,6 +326,7 @@ class SequentialGate:
             bad = slower_count(candidate, threshold.rollback_ms)
             bad_to_promote = slower_count(candidate, threshold.promote_ms)
             results[f"p{quantile * 100:.0f}"] = {
+                "measured": True,
                 **_threshold_evidence(threshold),
                 "stable_breaching": stable_breaching,
                 "observed_ms": _round(candidate.quantile(quantile)),

@@ -8,13 +8,16 @@ count; a pass needs the full count.
 
 from __future__ import annotations
 
-from petswipe_ops.gates.base import GateDecision, GateInput, Verdict, describe
+from petswipe_ops.gates.base import GateDecision, GateInput, Verdict, bake, describe
 
 
 class ThresholdGate:
     name = "threshold"
 
     def evaluate(self, observation: GateInput) -> GateDecision:
+        return bake(self._judge(observation), observation)
+
+    def _judge(self, observation: GateInput) -> GateDecision:
         candidate, slo = observation.candidate, observation.slo
         basis = max(candidate.requests, observation.min_requests)
         evidence = {
@@ -63,6 +66,16 @@ class ThresholdGate:
                     evidence=evidence,
                 )
         needed = observation.min_requests - candidate.requests
+        if candidate.requests > 0 and candidate.observed == 0:
+            return GateDecision(
+                verdict=Verdict.CONTINUE,
+                reason=(
+                    f"{candidate.requests} requests but no latency histogram in the candidate's "
+                    "metrics: it cannot be shown to meet the p95/p99 thresholds"
+                ),
+                needed_requests=max(needed, observation.min_requests),
+                evidence=evidence,
+            )
         if needed > 0:
             return GateDecision(
                 verdict=Verdict.CONTINUE,

@@ -382,3 +382,57 @@ def test_the_4xx_test_keeps_its_false_rollback_bound_when_looked_at_often():
                 rollbacks += 1
                 break
     assert 0 < rollbacks <= 50 + 3 * math.sqrt(50), rollbacks
+
+
+def test_no_promotion_before_the_bake_time_but_a_rollback_may_come_sooner():
+    def at(elapsed: float, candidate: VersionMetrics):
+        return SequentialGate().evaluate(
+            GateInput(
+                candidate=candidate,
+                stable=HEALTHY_STABLE,
+                slo=SLO,
+                min_requests=1,
+                elapsed_seconds=elapsed,
+                min_seconds=10,
+            )
+        )
+
+    early = at(4, window(240))
+    assert early.verdict is Verdict.CONTINUE
+    assert "the step bakes for 10 s: 6.0 s to go" in early.reason
+    assert early.evidence["min_step_seconds"] == 10
+    assert at(10, window(240)).verdict is Verdict.PROMOTE
+    assert at(1, window(40, errors=2)).verdict is Verdict.ROLLBACK
+
+
+def test_the_engine_promotes_a_fast_step_only_once_it_has_baked():
+    canary = Canary(min_requests=150, max_step_seconds=45, min_step_seconds=10)
+    result = engine_step(Traffic(error_rate=0.0, slow_s=0.0, rps=1200, seed=1), canary)
+    assert result.verdict is Verdict.PROMOTE
+    assert 10 <= result.duration_seconds < 10.5
+    assert result.decision.evidence["candidate"]["requests"] > 1000, "far past the evidence"
+
+
+def test_a_candidate_without_a_latency_histogram_is_never_promoted():
+    bare = VersionMetrics(requests=5000, errors=0)
+    decision = decide(bare)
+    assert decision.verdict is Verdict.CONTINUE
+    assert decision.reason == (
+        "5000 requests but no latency histogram in the candidate's metrics: "
+        "it cannot be shown to meet the p95/p99 thresholds"
+    )
+    assert decision.needed_requests > 0
+    assert decision.evidence["latency"]["p95"]["measured"] is False
+
+
+def test_the_engine_times_out_a_candidate_without_a_histogram():
+    class NoHistogram(Traffic):
+        def read(self, instance):
+            metrics = super().read(instance)
+            if instance.role == "candidate":
+                return metrics.model_copy(update={"buckets": {}})
+            return metrics
+
+    result = engine_step(NoHistogram(error_rate=0.0, slow_s=0.0, rps=120, seed=2))
+    assert result.timed_out and result.verdict is Verdict.ROLLBACK
+    assert "no latency histogram" in result.decision.reason

@@ -78,3 +78,18 @@ def test_4xx_at_the_stables_rate_pass():
         GateInput(candidate=candidate, stable=stable, slo=SLO, min_requests=200)
     )
     assert decision.verdict is Verdict.PROMOTE
+
+
+def test_no_histogram_is_no_pass():
+    decision = decide(VersionMetrics(requests=500))
+    assert decision.verdict is Verdict.CONTINUE
+    assert "no latency histogram" in decision.reason
+
+
+def test_the_threshold_gate_waits_out_the_bake_time_too():
+    observation = GateInput(
+        candidate=window(200), stable=window(500), slo=SLO, min_requests=200, min_seconds=10
+    )
+    assert ThresholdGate().evaluate(observation).verdict is Verdict.CONTINUE
+    baked = observation.model_copy(update={"elapsed_seconds": 10.0})
+    assert ThresholdGate().evaluate(baked).verdict is Verdict.PROMOTE
