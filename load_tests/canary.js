@@ -1,5 +1,7 @@
 // Canary traffic: a steady arrival rate through the router while the gates observe.
 // RATE (requests/s) and DURATION bound it; the pipeline stops it earlier when a step ends.
+// API_KEY, when the service has one, reaches k6 through its process environment (never its
+// command line) and goes out as X-API-Key, so the canary is judged on requests users send.
 import { journeyStep } from './lib/journey.js';
 
 const RATE = parseInt(__ENV.RATE || '100', 10);

@@ -99,6 +99,7 @@ class Faults(BaseModel):
 
     error_rate: float = 0.0
     latency_ms: float = 0.0
+    client_error_rate: float = 0.0
 
 
 class HttpError(Exception):
@@ -277,6 +278,9 @@ class App:
                 time.sleep(self.faults.latency_ms / 1000.0)
             if self.faults.error_rate > 0 and random.random() < self.faults.error_rate:
                 raise HttpError(500, "Injected fault: PETSWIPE_FAULT_ERROR_RATE is set.")
+            client_error_rate = self.faults.client_error_rate
+            if client_error_rate > 0 and random.random() < client_error_rate:
+                raise HttpError(401, "Injected fault: PETSWIPE_FAULT_CLIENT_ERROR_RATE is set.")
             if self.api_key is not None and key != self.api_key:
                 raise HttpError(401, "Missing or wrong X-API-Key header.")
             if handler is None:
@@ -355,6 +359,7 @@ def read_faults() -> Faults:
     for env, field, upper in (
         ("PETSWIPE_FAULT_ERROR_RATE", "error_rate", 1.0),
         ("PETSWIPE_FAULT_LATENCY_MS", "latency_ms", 600_000.0),
+        ("PETSWIPE_FAULT_CLIENT_ERROR_RATE", "client_error_rate", 1.0),
     ):
         raw = os.environ.get(env, "").strip()
         if not raw:

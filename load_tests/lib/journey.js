@@ -3,6 +3,7 @@ import http from 'k6/http';
 import { check } from 'k6';
 
 export const BASE_URL = __ENV.BASE_URL || 'http://127.0.0.1:18080';
+// The users' credentials: set in k6's process environment by the pipeline, not by --env.
 const API_KEY = __ENV.API_KEY || '';
 
 export const params = {

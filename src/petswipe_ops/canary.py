@@ -63,6 +63,26 @@ class ForgivingReader:
         return pair
 
 
+class Windows:
+    """Both versions' windows since the step's first read, summed from read to read.
+
+    Each read is taken against the one before it, so a counter reset (a restarted
+    process) costs only what that process had counted, never the rest of the step.
+    """
+
+    def __init__(self, first: tuple[VersionMetrics, VersionMetrics]) -> None:
+        self.last = first
+        self.window = (VersionMetrics(), VersionMetrics())
+
+    def advance(self, now: tuple[VersionMetrics, VersionMetrics]) -> tuple[VersionMetrics, ...]:
+        self.window = tuple(
+            total + (read - before)
+            for total, read, before in zip(self.window, now, self.last, strict=True)
+        )
+        self.last = now
+        return self.window
+
+
 def run_step(
     *,
     weight: int,
@@ -84,6 +104,7 @@ def run_step(
     reader = ForgivingReader(metrics, canary.metric_error_limit, on_read_error)
     while (start := reader.read(candidate, stable)) is None:
         sleep(canary.observe_interval_seconds)
+    windows = Windows(start)
     started = clock()
     observations = 0
     while True:
@@ -92,13 +113,15 @@ def run_step(
         if (now := reader.read(candidate, stable)) is None:
             continue
         elapsed = clock() - started
+        window = windows.advance(now)
         decision = gate.evaluate(
             GateInput(
-                candidate=now[0] - start[0],
-                stable=now[1] - start[1],
+                candidate=window[0],
+                stable=window[1],
                 slo=slo,
                 min_requests=canary.min_requests,
                 elapsed_seconds=elapsed,
+                min_seconds=canary.min_step_seconds,
             )
         )
         observations += 1
@@ -113,8 +136,8 @@ def run_step(
                 if canary.on_timeout is TimeoutPolicy.ROLLBACK
                 else Verdict.CONTINUE,
                 "reason": (
-                    f"step {weight}% saw too little traffic in {canary.max_step_seconds:.0f} s: "
-                    f"{decision.reason}, {decision.needed_requests} more needed"
+                    f"step {weight}% reached no verdict in {canary.max_step_seconds:.0f} s: "
+                    f"{decision.reason}, {decision.needed_requests} more requests needed"
                 ),
             }
         )

@@ -124,6 +124,14 @@ class Canary(Model):
     traffic_rate: int = Field(
         150, ge=1, description="requests per second k6 sends through the router (local)"
     )
+    min_step_seconds: float = Field(
+        10,
+        ge=0,
+        description=(
+            "bake time: no step is promoted sooner, whatever its request count "
+            "(a rollback may come earlier)"
+        ),
+    )
 
     @field_validator("steps")
     @classmethod
@@ -131,6 +139,15 @@ class Canary(Model):
         if not steps or steps != sorted(set(steps)) or steps[-1] != 100:
             raise ValueError("must be strictly increasing percentages ending at 100")
         return steps
+
+    @model_validator(mode="after")
+    def _bake_within_the_step(self) -> Canary:
+        if self.min_step_seconds >= self.max_step_seconds:
+            raise ValueError(
+                f"min_step_seconds ({self.min_step_seconds:g}) must be shorter than "
+                f"max_step_seconds ({self.max_step_seconds:g}), or no step could pass"
+            )
+        return self
 
 
 class Slo(Model):

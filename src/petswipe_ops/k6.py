@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
+from pydantic import SecretStr
+
+from petswipe_ops.child_env import api_key, child_env
 from petswipe_ops.errors import ExternalCommandError
 from petswipe_ops.proc import find_binary
 
@@ -32,17 +35,38 @@ def k6_command(script: Path, env: dict[str, str], *extra: str, quiet: bool = Tru
     return [*args, str(script)]
 
 
+def default_secrets() -> dict[str, SecretStr]:
+    """The credentials users send, for traffic that must look like theirs: the API key."""
+    key = api_key()
+    return {"API_KEY": key} if key is not None else {}
+
+
 class BackgroundLoad:
     """k6 running a script in the background, e.g. canary traffic while gates observe.
 
     The script bounds itself by its DURATION; `stop()` ends it earlier, and the
     context manager makes sure no k6 process outlives the step that started it.
+    `env` goes on k6's command line; `secrets` (by default the API key from its secret
+    source, as API_KEY) only into its process environment, which k6 exposes in `__ENV`,
+    so no `ps` listing shows them. k6 gets an allow-listed environment, not ours.
     """
 
-    def __init__(self, script: Path, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        script: Path,
+        env: dict[str, str],
+        log_path: Path,
+        secrets: Mapping[str, SecretStr] | None = None,
+    ) -> None:
         self.args = k6_command(script, env)
         self.log_path = log_path
+        self.secrets = dict(default_secrets() if secrets is None else secrets)
         self.process: subprocess.Popen[bytes] | None = None
+
+    def process_env(self) -> dict[str, str]:
+        """The child's environment: the allow-list and the secrets, nothing else of ours."""
+        secrets = {name: value.get_secret_value() for name, value in self.secrets.items()}
+        return child_env({**secrets, "K6_NO_USAGE_REPORT": "true"})
 
     def start(self) -> BackgroundLoad:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +76,7 @@ class BackgroundLoad:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, "K6_NO_USAGE_REPORT": "true"},
+                env=self.process_env(),
                 start_new_session=True,
             )
         return self

@@ -21,10 +21,11 @@ class Fault(BaseModel):
 
     error_rate: float = Field(0.0, ge=0, le=1)
     latency_ms: float = Field(0.0, ge=0, le=60_000)
+    client_error_rate: float = Field(0.0, ge=0, le=1, description="share answered 401")
 
     @classmethod
     def parse(cls, text: str | None) -> Fault:
-        """Read `error_rate=0.05,latency_ms=800` (either or both, comma separated)."""
+        """Read `error_rate=0.05,latency_ms=800,client_error_rate=0.05` (any, comma separated)."""
         if not text:
             return cls()
         values: dict[str, str] = {}
@@ -32,7 +33,8 @@ class Fault(BaseModel):
             key, sep, value = part.partition("=")
             if not sep or key.strip() not in cls.model_fields:
                 raise ValueError(
-                    f"'{part}' is not a fault; use error_rate=<0..1> and/or latency_ms=<ms>"
+                    f"'{part}' is not a fault; use error_rate=<0..1>, latency_ms=<ms> "
+                    "and/or client_error_rate=<0..1>"
                 )
             values[key.strip()] = value.strip()
         try:
@@ -45,6 +47,7 @@ class Fault(BaseModel):
         return {
             "PETSWIPE_FAULT_ERROR_RATE": str(self.error_rate),
             "PETSWIPE_FAULT_LATENCY_MS": str(self.latency_ms),
+            "PETSWIPE_FAULT_CLIENT_ERROR_RATE": str(self.client_error_rate),
         }
 
     def __str__(self) -> str:

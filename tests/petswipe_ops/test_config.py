@@ -84,3 +84,20 @@ def test_a_sequential_setting_out_of_range_names_the_field(tmp_path):
     text = (ROOT / "deployments" / "local.yaml").read_text().replace("alpha: 0.01", "alpha: 0.7")
     with pytest.raises(ConfigError, match=r"field 'canary.sequential.alpha' is invalid"):
         load_file(_write(tmp_path, text))
+
+
+def test_every_environment_has_a_bake_time_shorter_than_its_steps():
+    bakes = {env: load_environment(env, ROOT).canary for env in ("local", "staging", "production")}
+    assert {env: c.min_step_seconds for env, c in bakes.items()} == {
+        "local": 10,
+        "staging": 60,
+        "production": 300,
+    }
+    assert all(c.min_step_seconds < c.max_step_seconds for c in bakes.values())
+
+
+def test_a_bake_time_as_long_as_the_step_is_one_sentence(tmp_path):
+    text = (ROOT / "deployments" / "local.yaml").read_text()
+    text = text.replace("min_step_seconds: 10 ", "min_step_seconds: 45 ")
+    with pytest.raises(ConfigError, match=r"min_step_seconds \(45\) must be shorter than "):
+        load_file(_write(tmp_path, text))

@@ -21,11 +21,20 @@ def test_faults_parse_and_become_service_environment():
     assert fault.as_env() == {
         "PETSWIPE_FAULT_ERROR_RATE": "0.05",
         "PETSWIPE_FAULT_LATENCY_MS": "800.0",
+        "PETSWIPE_FAULT_CLIENT_ERROR_RATE": "0.0",
     }
     assert str(fault) == "error_rate=0.05,latency_ms=800"
 
 
-@pytest.mark.parametrize("text", ["errors=5", "error_rate=2", "latency_ms"])
+def test_a_client_error_fault_reaches_the_service_environment():
+    fault = Fault.parse("client_error_rate=0.05")
+    assert fault.as_env()["PETSWIPE_FAULT_CLIENT_ERROR_RATE"] == "0.05"
+    assert str(fault) == "client_error_rate=0.05"
+
+
+@pytest.mark.parametrize(
+    "text", ["errors=5", "error_rate=2", "latency_ms", "client_error_rate=1.5"]
+)
 def test_bad_fault_is_refused(text):
     with pytest.raises(ConfigError, match="'fault' is invalid"):
         pipeline.validate_request({"version": "1.0.0", "fault": text})

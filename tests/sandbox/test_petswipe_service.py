@@ -22,7 +22,12 @@ from petswipe_ops import migrations
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = ROOT / "sandbox" / "petswipe_service.py"
 MIGRATIONS = ROOT / "migrations"
-FAULT_VARS = ("PETSWIPE_FAULT_ERROR_RATE", "PETSWIPE_FAULT_LATENCY_MS", "PETSWIPE_API_KEY")
+FAULT_VARS = (
+    "PETSWIPE_FAULT_ERROR_RATE",
+    "PETSWIPE_FAULT_LATENCY_MS",
+    "PETSWIPE_FAULT_CLIENT_ERROR_RATE",
+    "PETSWIPE_API_KEY",
+)
 
 
 def _free_port() -> int:
@@ -184,6 +189,14 @@ def test_error_fault_answers_500_and_is_counted(db_url: str) -> None:
     assert _sample(text, "petswipe_http_requests_total", code="500", route="/api/pets/{id}") == 5
 
 
+def test_client_error_fault_answers_401_to_that_share_of_api_requests(db_url: str) -> None:
+    with running_service(db_url, env={"PETSWIPE_FAULT_CLIENT_ERROR_RATE": "1"}) as client:
+        assert client.get("/health").status_code == 200
+        assert [client.get("/api/pets").status_code for _ in range(4)] == [401] * 4
+        text = client.get("/metrics").text
+    assert _sample(text, "petswipe_http_requests_total", code="401", route="/api/pets") == 4
+
+
 def test_latency_fault_shows_in_histogram(db_url: str) -> None:
     with running_service(db_url, env={"PETSWIPE_FAULT_LATENCY_MS": "120"}) as client:
         for _ in range(3):
@@ -197,7 +210,11 @@ def test_latency_fault_shows_in_histogram(db_url: str) -> None:
 
 @pytest.mark.parametrize(
     ("var", "value"),
-    [("PETSWIPE_FAULT_ERROR_RATE", "1.5"), ("PETSWIPE_FAULT_LATENCY_MS", "slow")],
+    [
+        ("PETSWIPE_FAULT_ERROR_RATE", "1.5"),
+        ("PETSWIPE_FAULT_LATENCY_MS", "slow"),
+        ("PETSWIPE_FAULT_CLIENT_ERROR_RATE", "-0.1"),
+    ],
 )
 def test_bad_fault_value_exits_2_with_a_sentence(db_url: str, var: str, value: str) -> None:
     result = subprocess.run(

@@ -1,7 +1,8 @@
 """Sequential gate: roll back a bad canary after tens of requests, never a good one by luck.
 
 Every check is a count of bad requests out of n (5xx errors; requests slower than a
-latency threshold) tested on the step's cumulative window, as often as the engine looks:
+latency threshold; 4xx answers against the stable's) tested on the step's cumulative
+window, as often as the engine looks:
 
 - roll back when a mixture likelihood ratio against "rate <= p0" reaches 1/alpha. Under
   any rate <= p0 it is a nonnegative supermartingale, so by Ville's inequality it ever
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from petswipe_ops.config import SequentialGateSettings, Slo
-from petswipe_ops.gates.base import GateDecision, GateInput, Verdict, describe
+from petswipe_ops.gates.base import GateDecision, GateInput, Verdict, bake, describe
 from petswipe_ops.gates.budget import check_error_budget, tightening
 from petswipe_ops.gates.latency import (
     LatencyThreshold,
@@ -32,6 +33,8 @@ from petswipe_ops.gates.latency import (
 from petswipe_ops.metrics import VersionMetrics
 
 ERROR_ALPHA_SHARE = 0.9
+CLIENT_ERROR_ALPHA_SHARE = 0.05
+LATENCY_ALPHA_SHARE = 1 - ERROR_ALPHA_SHARE - CLIENT_ERROR_ALPHA_SHARE
 QUANTILES = (0.95, 0.99)
 MIDPOINT_WEIGHT = 0.2
 BEYOND = 1.5
@@ -112,14 +115,14 @@ class RateTest:
         }
 
 
-def versus_stable_test(candidate: VersionMetrics, stable: VersionMetrics, alpha: float) -> RateTest:
-    """Does the candidate fail more often than the stable? Errors split by traffic share.
+def versus_stable_test(candidate_requests: int, stable_requests: int, alpha: float) -> RateTest:
+    """Does the candidate fail more often than the stable? Failures split by traffic share.
 
-    Given both versions' errors in one window, each error is the candidate's with
+    Given both versions' failures in one window, each is the candidate's with
     probability n_c / (n_c + n_s) if both fail alike, and more often if it fails r times
     as often; the alternatives are r = 2, 4 and 8.
     """
-    share = candidate.requests / (candidate.requests + stable.requests)
+    share = candidate_requests / (candidate_requests + stable_requests)
     alternatives = tuple(
         (r * share / (r * share + 1 - share), 1 / len(STABLE_RATIOS)) for r in STABLE_RATIOS
     )
@@ -129,12 +132,12 @@ def versus_stable_test(candidate: VersionMetrics, stable: VersionMetrics, alpha:
 
 
 class SequentialGate:
-    """PROMOTE, ROLLBACK or CONTINUE from sequential tests of errors, p95 and p99.
+    """PROMOTE, ROLLBACK or CONTINUE from sequential tests of errors, 4xx, p95 and p99.
 
-    alpha bounds the whole gate's false rollbacks: 90 % of it goes to the error-rate test
-    and 5 % to each latency quantile (a union bound). beta holds per test, since a
-    promotion needs every test to pass. Little error budget left shrinks beta and the
-    smallest effects by `budget.tightening`.
+    alpha bounds the whole gate's false rollbacks: 90 % of it goes to the error-rate test,
+    5 % to the 4xx-against-the-stable test and 2.5 % to each latency quantile (a union
+    bound). beta holds per test, since a promotion needs every test to pass. Little error
+    budget left shrinks beta and the smallest effects by `budget.tightening`.
     """
 
     name = "sequential"
@@ -155,11 +158,12 @@ class SequentialGate:
             q: RateTest.for_effect(
                 1 - q,
                 self._effect(self.settings.latency_effect),
-                alpha * (1 - ERROR_ALPHA_SHARE) / len(QUANTILES),
+                alpha * LATENCY_ALPHA_SHARE / len(QUANTILES),
                 self.beta,
             )
             for q in QUANTILES
         }
+        self.client_error_alpha = alpha * CLIENT_ERROR_ALPHA_SHARE
         self._error_tests: dict[float, RateTest] = {}
 
     def _effect(self, base: float) -> float:
@@ -177,8 +181,12 @@ class SequentialGate:
         return self._error_tests[slo.error_rate]
 
     def evaluate(self, observation: GateInput) -> GateDecision:
+        return bake(self._judge(observation), observation)
+
+    def _judge(self, observation: GateInput) -> GateDecision:
         candidate, stable, slo = observation.candidate, observation.stable, observation.slo
         errors = self._errors(candidate, stable, slo)
+        client_errors = self._client_errors(candidate, stable)
         latency = self._latency(candidate, stable, slo)
         evidence: dict[str, Any] = {
             "gate": self.name,
@@ -194,22 +202,40 @@ class SequentialGate:
                 "beta_effective": round(self.beta, 5),
             },
             "error_rate": errors,
+            "client_errors": client_errors,
             "latency": latency,
         }
         if errors["rollback"]:
             return GateDecision(
                 verdict=Verdict.ROLLBACK, reason=_error_reason(candidate, errors), evidence=evidence
             )
+        if client_errors.get("rollback"):
+            return GateDecision(
+                verdict=Verdict.ROLLBACK,
+                reason=_client_error_reason(candidate, stable, client_errors),
+                evidence=evidence,
+            )
         for label, test in latency.items():
             if test.get("rollback"):
                 return GateDecision(
                     verdict=Verdict.ROLLBACK, reason=_latency_reason(label, test), evidence=evidence
                 )
-        tests = [errors, *(t for t in latency.values() if "needed_requests" in t)]
+        tests = [errors, *latency.values()]
         needed = max(
             observation.min_requests - candidate.requests,
             *(t["needed_requests"] for t in tests),
         )
+        unmeasured = [label for label, t in latency.items() if not t["measured"]]
+        if unmeasured and candidate.requests > 0:
+            return GateDecision(
+                verdict=Verdict.CONTINUE,
+                reason=(
+                    f"{candidate.requests} requests but no latency histogram in the candidate's "
+                    f"metrics: it cannot be shown to meet the {'/'.join(unmeasured)} thresholds"
+                ),
+                needed_requests=needed,
+                evidence=evidence,
+            )
         if needed <= 0:
             return GateDecision(
                 verdict=Verdict.PROMOTE,
@@ -233,7 +259,7 @@ class SequentialGate:
         )
         result["stable_breaching"] = stable_breaching
         if stable_breaching and candidate.requests > 0:
-            versus = versus_stable_test(candidate, stable, test.alpha)
+            versus = versus_stable_test(candidate.requests, stable.requests, test.alpha)
             log_e = versus.log_e(candidate.errors, candidate.errors + stable.errors)
             worse = log_e >= versus.rollback_at
             result["versus_stable"] = {
@@ -245,11 +271,43 @@ class SequentialGate:
             result["rollback"] = result["rollback"] and worse
         return result
 
+    def _client_errors(self, candidate: VersionMetrics, stable: VersionMetrics) -> dict[str, Any]:
+        """Does the candidate answer 4xx more often than the stable, in the same window?
+
+        A rollback-only test: 4xx are the clients' business as long as both versions
+        answer them alike, but a candidate rejecting the credentials or routes users send
+        answers them far more often. Each 4xx of the window is the candidate's with its
+        traffic share if both answer alike; rolled back when that share is shown to be
+        exceeded (the candidate answering 2, 4 or 8 times as often), at its own alpha.
+        """
+        if candidate.served <= 0 or stable.served <= 0:
+            return {"measured": False, "rollback": False}
+        test = versus_stable_test(candidate.served, stable.served, self.client_error_alpha)
+        total = candidate.client_errors + stable.client_errors
+        log_e = test.log_e(candidate.client_errors, total) if total else 0.0
+        return {
+            "measured": True,
+            "candidate": candidate.client_errors,
+            "stable": stable.client_errors,
+            "candidate_share": round(test.p0, 4),
+            "log_e": round(log_e, 3),
+            "rollback_at": round(test.rollback_at, 3),
+            "rollback": log_e >= test.rollback_at,
+        }
+
     def _latency(
         self, candidate: VersionMetrics, stable: VersionMetrics, slo: Slo
     ) -> dict[str, dict[str, Any]]:
-        if not candidate.buckets:
-            return {f"p{q * 100:.0f}": {"measured": False} for q in QUANTILES}
+        if candidate.observed == 0:
+            return {
+                f"p{q * 100:.0f}": {
+                    "measured": False,
+                    "rollback": False,
+                    "promote": False,
+                    "needed_requests": test.clean_requests_to_promote(0, 0),
+                }
+                for q, test in self.latency_tests.items()
+            }
         results: dict[str, dict[str, Any]] = {}
         for quantile, slo_ms in zip(QUANTILES, (slo.p95_ms, slo.p99_ms), strict=True):
             test = self.latency_tests[quantile]
@@ -268,6 +326,7 @@ class SequentialGate:
             bad = slower_count(candidate, threshold.rollback_ms)
             bad_to_promote = slower_count(candidate, threshold.promote_ms)
             results[f"p{quantile * 100:.0f}"] = {
+                "measured": True,
                 **_threshold_evidence(threshold),
                 "stable_breaching": stable_breaching,
                 "observed_ms": _round(candidate.quantile(quantile)),
@@ -294,6 +353,17 @@ def _error_reason(candidate: VersionMetrics, test: dict[str, Any]) -> str:
         f"error rate: {candidate.errors} errors in {candidate.requests} requests "
         f"({candidate.error_rate:.2%}) is above the SLO of {test['p0']:.2%} "
         f"(log likelihood ratio {test['log_e']:.1f} ≥ {test['rollback_at']:.1f})"
+    )
+
+
+def _client_error_reason(
+    candidate: VersionMetrics, stable: VersionMetrics, test: dict[str, Any]
+) -> str:
+    return (
+        f"client errors: {candidate.client_errors} 4xx in {candidate.served} requests "
+        f"({candidate.client_error_rate:.2%}) against the stable's {stable.client_errors} in "
+        f"{stable.served} ({stable.client_error_rate:.2%}): the candidate answers 4xx more "
+        f"often (log likelihood ratio {test['log_e']:.1f} ≥ {test['rollback_at']:.1f})"
     )
 
 

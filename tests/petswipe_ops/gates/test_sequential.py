@@ -319,3 +319,120 @@ def test_build_gate_follows_the_environment_and_passes_settings_and_budget():
     assert gate.settings == settings
     assert gate.beta == pytest.approx(0.02 * 0.25 / 0.5), "half the threshold halves beta"
     assert isinstance(build_gate(Canary(gate="threshold")), ThresholdGate)
+
+
+def with_4xx(metrics: VersionMetrics, client_errors: int) -> VersionMetrics:
+    return metrics.model_copy(update={"client_errors": client_errors})
+
+
+def test_the_tests_alphas_add_up_to_the_gates_alpha():
+    gate = SequentialGate()
+    parts = [gate.error_test(SLO).alpha, gate.client_error_alpha]
+    parts += [test.alpha for test in gate.latency_tests.values()]
+    assert sum(parts) == pytest.approx(gate.settings.alpha)
+    assert gate.client_error_alpha == pytest.approx(0.0005)
+
+
+def test_a_candidate_answering_401_to_every_request_is_rolled_back_within_a_few():
+    # A 10 % step: each 4xx is the candidate's with probability 0.1 if both answer alike.
+    # All of them its own: (4.71^k + 3.08^k + 1.82^k) / 3 reaches 1 / 0.0005 at k = 6.
+    stable = window(54)
+    assert decide(with_4xx(window(5), 5), stable).verdict is Verdict.CONTINUE
+    decision = decide(with_4xx(window(6), 6), stable)
+    assert decision.verdict is Verdict.ROLLBACK
+    assert decision.reason.startswith("client errors: 6 4xx in 6 requests (100.00%)")
+    assert decision.evidence["client_errors"]["candidate_share"] == 0.1
+
+
+def test_4xx_answered_alike_by_both_versions_are_the_clients_business():
+    decision = decide(with_4xx(window(300), 6), with_4xx(window(2700), 54))
+    assert decision.verdict is Verdict.PROMOTE
+    assert decision.evidence["client_errors"]["rollback"] is False
+
+
+def test_a_candidate_answering_4xx_five_times_as_often_as_the_stable_is_rolled_back():
+    decision = decide(with_4xx(window(200), 20), with_4xx(window(1800), 36))
+    assert decision.verdict is Verdict.ROLLBACK
+    assert decision.reason.startswith("client errors")
+
+
+def test_without_stable_traffic_4xx_are_not_compared():
+    decision = decide(with_4xx(window(300), 3), stable=window(0))
+    assert decision.evidence["client_errors"] == {"measured": False, "rollback": False}
+
+
+def test_the_4xx_test_keeps_its_false_rollback_bound_when_looked_at_often():
+    """Both versions answer 4xx to 5 % of requests, the candidate gets 10 % of them; the
+    test's alpha is raised to 5 % so that a thousand trials can measure it."""
+    from petswipe_ops.gates.sequential import versus_stable_test
+
+    rng = random.Random(11)
+    rollbacks = 0
+    for _ in range(1000):
+        counts = {"candidate": [0, 0], "stable": [0, 0]}
+        for i in range(1, 3001):
+            role = "candidate" if rng.random() < 0.1 else "stable"
+            counts[role][0] += 1
+            counts[role][1] += rng.random() < 0.05
+            if i % 20 or not counts["candidate"][0]:
+                continue
+            (nc, kc), (ns, ks) = counts["candidate"], counts["stable"]
+            test = versus_stable_test(nc, ns, alpha=0.05)
+            if test.log_e(kc, kc + ks) >= test.rollback_at:
+                rollbacks += 1
+                break
+    assert 0 < rollbacks <= 50 + 3 * math.sqrt(50), rollbacks
+
+
+def test_no_promotion_before_the_bake_time_but_a_rollback_may_come_sooner():
+    def at(elapsed: float, candidate: VersionMetrics):
+        return SequentialGate().evaluate(
+            GateInput(
+                candidate=candidate,
+                stable=HEALTHY_STABLE,
+                slo=SLO,
+                min_requests=1,
+                elapsed_seconds=elapsed,
+                min_seconds=10,
+            )
+        )
+
+    early = at(4, window(240))
+    assert early.verdict is Verdict.CONTINUE
+    assert "the step bakes for 10 s: 6.0 s to go" in early.reason
+    assert early.evidence["min_step_seconds"] == 10
+    assert at(10, window(240)).verdict is Verdict.PROMOTE
+    assert at(1, window(40, errors=2)).verdict is Verdict.ROLLBACK
+
+
+def test_the_engine_promotes_a_fast_step_only_once_it_has_baked():
+    canary = Canary(min_requests=150, max_step_seconds=45, min_step_seconds=10)
+    result = engine_step(Traffic(error_rate=0.0, slow_s=0.0, rps=1200, seed=1), canary)
+    assert result.verdict is Verdict.PROMOTE
+    assert 10 <= result.duration_seconds < 10.5
+    assert result.decision.evidence["candidate"]["requests"] > 1000, "far past the evidence"
+
+
+def test_a_candidate_without_a_latency_histogram_is_never_promoted():
+    bare = VersionMetrics(requests=5000, errors=0)
+    decision = decide(bare)
+    assert decision.verdict is Verdict.CONTINUE
+    assert decision.reason == (
+        "5000 requests but no latency histogram in the candidate's metrics: "
+        "it cannot be shown to meet the p95/p99 thresholds"
+    )
+    assert decision.needed_requests > 0
+    assert decision.evidence["latency"]["p95"]["measured"] is False
+
+
+def test_the_engine_times_out_a_candidate_without_a_histogram():
+    class NoHistogram(Traffic):
+        def read(self, instance):
+            metrics = super().read(instance)
+            if instance.role == "candidate":
+                return metrics.model_copy(update={"buckets": {}})
+            return metrics
+
+    result = engine_step(NoHistogram(error_rate=0.0, slow_s=0.0, rps=120, seed=2))
+    assert result.timed_out and result.verdict is Verdict.ROLLBACK
+    assert "no latency histogram" in result.decision.reason

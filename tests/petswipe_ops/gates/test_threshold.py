@@ -62,3 +62,34 @@ def test_p99_gate_catches_a_slow_tail():
 @pytest.mark.parametrize("slow", [0, 5])
 def test_a_few_slow_requests_within_budget_pass(slow):
     assert decide(window(400, slow=slow)).verdict is Verdict.PROMOTE
+
+
+def test_a_candidate_answering_4xx_far_more_than_the_stable_is_rolled_back():
+    rejecting = window(20).model_copy(update={"client_errors": 20})
+    decision = decide(rejecting)
+    assert decision.verdict is Verdict.ROLLBACK
+    assert decision.reason.startswith("client errors: 20 4xx in 20 requests")
+
+
+def test_4xx_at_the_stables_rate_pass():
+    stable = window(500).model_copy(update={"client_errors": 25})
+    candidate = window(200).model_copy(update={"client_errors": 10})
+    decision = ThresholdGate().evaluate(
+        GateInput(candidate=candidate, stable=stable, slo=SLO, min_requests=200)
+    )
+    assert decision.verdict is Verdict.PROMOTE
+
+
+def test_no_histogram_is_no_pass():
+    decision = decide(VersionMetrics(requests=500))
+    assert decision.verdict is Verdict.CONTINUE
+    assert "no latency histogram" in decision.reason
+
+
+def test_the_threshold_gate_waits_out_the_bake_time_too():
+    observation = GateInput(
+        candidate=window(200), stable=window(500), slo=SLO, min_requests=200, min_seconds=10
+    )
+    assert ThresholdGate().evaluate(observation).verdict is Verdict.CONTINUE
+    baked = observation.model_copy(update={"elapsed_seconds": 10.0})
+    assert ThresholdGate().evaluate(baked).verdict is Verdict.PROMOTE

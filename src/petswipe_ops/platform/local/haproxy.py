@@ -1,7 +1,8 @@
 """HAProxy as the traffic router: a config file to start it, the runtime API to steer it.
 
 Weights move live through the admin socket (`set weight`), never by a reload, and
-are read back from HAProxy itself so a report shows what the router really does.
+are read back from HAProxy itself so a report shows what the router really does. Its
+per-server counters (`show stat`) tell the gates about the 5xx HAProxy answers itself.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from petswipe_ops.errors import SandboxError
+from petswipe_ops.errors import MetricsUnavailable, SandboxError
 from petswipe_ops.platform.seams import RouterState, VersionInstance, Weights
 
 BACKEND = "petswipe"
@@ -98,6 +99,40 @@ class HaproxyRuntime:
             if len(fields) >= len(header) and fields[header.index("srv_name")] == server:
                 return dict(zip(header, fields, strict=False))
         raise SandboxError(f"HAProxy has no server {server} in backend {BACKEND}.")
+
+    def server_stats(self) -> dict[str, dict[str, str]]:
+        """`show stat` of the backend's servers: server name -> CSV column -> value."""
+        lines = self.command(f"show stat {BACKEND} 4 -1").splitlines()
+        if not lines or not lines[0].startswith("# "):
+            raise SandboxError(f"HAProxy answered '{lines[:1]}' to `show stat`.")
+        header = lines[0].removeprefix("# ").split(",")
+        rows = (dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line)
+        return {row["svname"]: row for row in rows if row.get("pxname") == BACKEND}
+
+
+ROUTER_ERROR_COLUMNS = ("econ", "eresp")
+"""HAProxy's per-server failures that reach the client as a 5xx HAProxy wrote itself:
+`econ`, a connection that failed after the retries (HAProxy answers 503), and `eresp`,
+a response that failed (aborted, timed out: 502 or 504). The server's `hrsp_5xx` counts
+only what the server answered, so these never overlap the version's own 5xx."""
+
+
+class HaproxyServerErrors:
+    """RouterErrorCounter over the runtime socket: a version's role is its server's name."""
+
+    def __init__(self, runtime: HaproxyRuntime) -> None:
+        self.runtime = runtime
+
+    def router_errors(self, instance: VersionInstance) -> int:
+        try:
+            row = self.runtime.server_stats().get(instance.role)
+        except SandboxError as exc:
+            raise MetricsUnavailable(
+                f"could not read HAProxy's counters for {instance.role}: {exc}"
+            ) from exc
+        if row is None:
+            raise MetricsUnavailable(f"HAProxy has no server {instance.role} in {BACKEND}.")
+        return sum(int(row.get(column) or 0) for column in ROUTER_ERROR_COLUMNS)
 
 
 class HaproxyRouter:
