@@ -9,7 +9,6 @@ paused run crashed when its engine next renews the revoked lease
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -30,8 +29,8 @@ from prefect.states import Crashed
 
 from petswipe_ops.config import CollisionStrategy, EnvironmentConfig
 from petswipe_ops.errors import OpsError
+from petswipe_ops.liveness import gone
 from petswipe_ops.locks import ReleaseInProgress
-from petswipe_ops.platform.local.services import alive
 from tasks.interruption import HOST_LABEL, PID_LABEL
 
 LEASE_SECONDS = 60
@@ -108,13 +107,7 @@ def _describe(run: FlowRun) -> str:
 def _process_gone(run: FlowRun) -> bool:
     """The run's labels name this host and a pid that no longer runs."""
     labels = run.labels or {}
-    if labels.get(HOST_LABEL) != socket.gethostname():
-        return False
-    try:
-        pid = int(labels.get(PID_LABEL, ""))
-    except ValueError:
-        return False
-    return not alive(pid)
+    return gone(labels.get(HOST_LABEL), labels.get(PID_LABEL))
 
 
 def _mark_crashed(run: FlowRun) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 from typing import Any
 
@@ -23,6 +22,7 @@ from prefect.exceptions import TerminationSignal
 from petswipe_ops import pipeline, reconcile
 from petswipe_ops.config import load_environment
 from petswipe_ops.errors import OpsError, ReleaseCancelled
+from petswipe_ops.liveness import this_host
 from petswipe_ops.paths import project_root
 from petswipe_ops.platform import open_platform
 from petswipe_ops.record import Outcome
@@ -46,7 +46,7 @@ def label_run() -> None:
         return
     with get_client(sync_client=True) as client:
         client.update_flow_run_labels(
-            run_id, {PID_LABEL: str(os.getpid()), HOST_LABEL: socket.gethostname()}
+            run_id, {PID_LABEL: str(os.getpid()), HOST_LABEL: this_host()}
         )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from petswipe_ops.errors import OpsError
+from petswipe_ops.liveness import this_host
 
 
 class CorruptRecord(OpsError):
@@ -103,7 +103,7 @@ class ReleaseRecord(BaseModel):
     stable_version: str | None = None
     fault: str = "none"
     pid: int = Field(default_factory=os.getpid)
-    host: str = Field(default_factory=socket.gethostname)
+    host: str = Field(default_factory=this_host)
     flow_run_id: str | None = None
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None

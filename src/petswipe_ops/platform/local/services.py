@@ -14,6 +14,7 @@ import httpx
 
 from petswipe_ops.child_env import API_KEY_ENV, api_key, child_env
 from petswipe_ops.errors import SandboxError
+from petswipe_ops.liveness import alive
 from petswipe_ops.platform.seams import VersionInstance
 
 START_TIMEOUT_S = 20.0
@@ -158,20 +159,6 @@ class ProcessRunner:
         state[role] = state.pop(instance.role)
         self._save(state)
         return instance.model_copy(update={"role": role})
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return waited == 0
 
 
 def terminate(pid: int, *, group: bool = True) -> None:
