@@ -23,7 +23,12 @@ from petswipe_ops.errors import OpsError, ReleaseCancelled
 from petswipe_ops.gates import Verdict
 from petswipe_ops.platform.seams import VersionInstance
 from petswipe_ops.release import ReleaseRequest
-from petswipe_ops.release_run import ApprovalAnswer, ReleaseResult, ReleaseRun
+from petswipe_ops.release_run import (
+    ApprovalAnswer,
+    ReleaseNotPromoted,
+    ReleaseResult,
+    ReleaseRun,
+)
 from petswipe_ops.report import render_markdown, render_summary
 from petswipe_ops.shield import signals_held
 from tasks import release as stages
@@ -81,9 +86,9 @@ def _run(run: ReleaseRun, request: ReleaseRequest, *, full: bool) -> ReleaseResu
     except BaseException as exc:
         result = _abort(run, exc)
         if isinstance(exc, ReleaseCancelled):
-            return Cancelled(message=result.reason, data=result)
+            return Cancelled(message=result.reason, data=ReleaseNotPromoted(result))
         if isinstance(exc, Exception):
-            return Failed(message=result.reason, data=result)
+            return Failed(message=result.reason, data=ReleaseNotPromoted(result))
         raise
     finally:
         _publish(run)

@@ -24,7 +24,7 @@ from petswipe_ops.errors import OpsError
 from petswipe_ops.paths import run_dir
 from petswipe_ops.platform import open_platform
 from petswipe_ops.release import SEMVER, ReleaseRequest
-from petswipe_ops.release_run import ReleaseResult, check_approval_rules
+from petswipe_ops.release_run import ReleaseNotPromoted, ReleaseResult, check_approval_rules
 from petswipe_ops.report import render_summary
 
 app = typer.Typer()
@@ -59,6 +59,8 @@ def run_release(request: ReleaseRequest, flow: Callable[..., Any]) -> int:
         _print_interrupted(request.environment, started)
         return INTERRUPTED_EXIT
     result = state.result(raise_on_failure=False)
+    if isinstance(result, ReleaseNotPromoted):
+        result = result.result
     if not isinstance(result, ReleaseResult):
         typer.secho(f"error: {state.message}", fg=typer.colors.RED, err=True)
         return 1

@@ -70,6 +70,16 @@ class ReleaseResult(BaseModel):
         )
 
 
+class ReleaseNotPromoted(OpsError):
+    """A release that ended refused or rolled back; carries its result for the caller."""
+
+    exit_code = 1
+
+    def __init__(self, result: ReleaseResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
 class ApprovalAnswer(BaseModel):
     """A person's (or the configuration's) answer to "may this release go on?"."""
 

@@ -14,7 +14,6 @@ from cryptography.fernet import Fernet
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
-from prefect.exceptions import FailedRun
 from sqlalchemy import create_engine, inspect, make_url
 
 from petswipe_ops import demo_data, migrations, pipeline
@@ -23,6 +22,7 @@ from petswipe_ops.config import load_environment
 from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.record import Outcome
 from petswipe_ops.release import ReleaseRequest
+from petswipe_ops.release_run import ReleaseNotPromoted
 from tests.fixtures.migration_scripts import revision_script
 from tests.fixtures.postgres import PASSWORD
 
@@ -199,7 +199,7 @@ def test_a_migration_failing_halfway_leaves_the_schema_and_the_release_rolls_bac
     (versions / "0004_pet_tags.py").write_text(GOOD_MIGRATION)
     (versions / "0005_pet_photos.py").write_text(FAILING_MIGRATION)
 
-    with pytest.raises(FailedRun, match=r"rolled back: Migration 0005.*the 1 revision\(s\)"):
+    with pytest.raises(ReleaseNotPromoted, match=r"rolled back: Migration 0005.*the 1 revision\(s\)"):
         release(request=ReleaseRequest(environment="local", version="1.1.0", auto_approve=True))
 
     assert _schema(url) == before, "pet_photos went with the failed step, pet_tags was reverted"

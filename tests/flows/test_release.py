@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from prefect.exceptions import FailedRun
 
 from petswipe_ops import pipeline
 from petswipe_ops.config import load_environment
@@ -14,6 +13,7 @@ from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.platform.local.services import alive
 from petswipe_ops.record import Outcome
 from petswipe_ops.release import ReleaseRequest
+from petswipe_ops.release_run import ReleaseNotPromoted
 from petswipe_ops.report import render_markdown
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
@@ -78,7 +78,7 @@ def test_healthy_release_climbs_every_step_and_is_promoted(make_project):
 
 def test_faulty_release_is_rolled_back_at_the_first_step(make_project):
     project = make_project()
-    with pytest.raises(FailedRun, match="rolled back: canary gate at 10%: error rate"):
+    with pytest.raises(ReleaseNotPromoted, match="rolled back: canary gate at 10%: error rate"):
         _release(version="1.2.0", fault="error_rate=0.05")
 
     record = _last_record()
@@ -112,7 +112,7 @@ def test_policy_violation_stops_before_apply(make_project):
         data["service"]["security"]["run_as_user"] = 0
 
     project.edit("local", unapproved)
-    with pytest.raises(FailedRun, match=r"refused before any change: .*violates"):
+    with pytest.raises(ReleaseNotPromoted, match=r"refused before any change: .*violates"):
         _release(version="1.3.0")
 
     record = _last_record()
@@ -130,7 +130,7 @@ def test_edited_migration_stops_before_migrate(make_project):
     script = project.root / "migrations" / "versions" / "0001_create_tables.py"
     script.write_text(script.read_text() + "\n# edited after it ran\n")
 
-    with pytest.raises(FailedRun, match="0001"):
+    with pytest.raises(ReleaseNotPromoted, match="0001"):
         _release(version="1.4.0")
 
     record = _last_record()
