@@ -199,7 +199,8 @@ def test_a_migration_failing_halfway_leaves_the_schema_and_the_release_rolls_bac
     (versions / "0004_pet_tags.py").write_text(GOOD_MIGRATION)
     (versions / "0005_pet_photos.py").write_text(FAILING_MIGRATION)
 
-    with pytest.raises(ReleaseNotPromoted, match=r"rolled back: Migration 0005.*the 1 revision\(s\)"):
+    failed_halfway = r"rolled back: Migration 0005.*the 1 revision\(s\)"
+    with pytest.raises(ReleaseNotPromoted, match=failed_halfway):
         release(request=ReleaseRequest(environment="local", version="1.1.0", auto_approve=True))
 
     assert _schema(url) == before, "pet_photos went with the failed step, pet_tags was reverted"
