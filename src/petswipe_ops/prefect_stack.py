@@ -29,6 +29,47 @@ class PrefectStackError(OpsError):
     """The Prefect server, a worker or the deployments could not be started."""
 
 
+API_CHECK_TIMEOUT_S = 5.0
+
+
+def check_prefect_api(url: str | None = None, timeout: float = API_CHECK_TIMEOUT_S) -> None:
+    """Refuse to start a flow against a Prefect API that is not there.
+
+    `url` defaults to PREFECT_API_URL; without one, Prefect starts a temporary server and
+    there is nothing to check. Otherwise the client would retry for minutes and end in a
+    traceback; this asks the API's `/health` once and turns a failure into one sentence.
+    """
+    url = (os.environ.get("PREFECT_API_URL", "") if url is None else url).strip()
+    if not url:
+        return
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise PrefectStackError(
+            f"PREFECT_API_URL {url!r} is not an http(s) URL such as http://127.0.0.1:4200/api; "
+            "fix it, or unset it to run with a temporary Prefect server."
+        )
+    shown = parsed.copy_with(username=None, password=None, query=None)
+    headers = {}
+    if os.environ.get("PREFECT_API_KEY"):
+        headers["Authorization"] = f"Bearer {os.environ['PREFECT_API_KEY']}"
+    try:
+        response = httpx.get(f"{str(parsed).rstrip('/')}/health", headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise PrefectStackError(
+            f"the Prefect API at {shown} (PREFECT_API_URL) does not answer "
+            f"({type(exc).__name__}); start it with `make ui`, or unset PREFECT_API_URL to run "
+            "with a temporary Prefect server."
+        ) from None
+    if response.status_code != 200:
+        raise PrefectStackError(
+            f"the Prefect API at {shown} (PREFECT_API_URL) answered HTTP {response.status_code} "
+            "to its health check; check that the URL ends in /api and the server is healthy."
+        )
+
+
 def prefect_command() -> list[str]:
     """The `prefect` CLI of this Python environment, before any other on PATH."""
     beside = Path(sys.executable).with_name("prefect")
