@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from petswipe_ops.child_env import child_env
 from petswipe_ops.errors import ExternalCommandError, OpsError
 from petswipe_ops.platform.local.services import alive, terminate
 from petswipe_ops.proc import find_binary, run
@@ -23,6 +24,9 @@ from petswipe_ops.proc import find_binary, run
 SERVER_START_TIMEOUT_S = 120.0
 DEPLOY_TIMEOUT_S = 300.0
 CLI_TIMEOUT_S = 60.0
+WORKER_PREFIXES = ("PREFECT_", "PETSWIPE_", "AWS_")
+"""A worker's flow runs are our own flows: they read the project's settings and secret
+sources (PETSWIPE_*) and cloud credentials themselves. The server needs only PREFECT_*."""
 
 
 class PrefectStackError(OpsError):
@@ -165,7 +169,7 @@ class PrefectStack:
         args += ["--type", "process"]
         if limit is not None:
             args += ["--limit", str(limit)]
-        return self._spawn(key, args, env)
+        return self._spawn(key, args, env, prefixes=WORKER_PREFIXES)
 
     def deploy_all(self, root: Path, timeout: float = DEPLOY_TIMEOUT_S) -> str:
         """`prefect --no-prompt deploy --all` from the project root; returns its output."""
@@ -197,7 +201,13 @@ class PrefectStack:
             pid_file.unlink()
         return stopped
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> int:
+    def _spawn(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        prefixes: tuple[str, ...] = ("PREFECT_",),
+    ) -> int:
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / f"{name}.log").open("ab") as log:
             try:
@@ -206,7 +216,7 @@ class PrefectStack:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
-                    env={**os.environ, **(env or {}), **self.env()},
+                    env=child_env({**(env or {}), **self.env()}, prefixes=prefixes),
                     start_new_session=True,
                 )
             except OSError as exc:
