@@ -14,7 +14,20 @@ REASON ?=
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
 OPS := $(UV) run --frozen petswipe-ops
-APPROVAL := $(if $(filter 1 yes true,$(AUTO_APPROVE)),--auto-approve,--manual-approve)
+
+# User variables reach the command line through the environment (PETSWIPE_ARG_<NAME>),
+# never pasted into a recipe: no shell parses a value such as `1.2.0;touch x`, $(value ...)
+# keeps make from expanding one, and the CLI receives it as one argument and validates it.
+USER_VARS := ENV VERSION FAULT BUDGET SCENARIO STEPS PORT RUN REASON SCALE RATE_SCALE
+$(foreach var,$(USER_VARS),$(eval export PETSWIPE_ARG_$(var) = $$(value $(var))))
+unexport $(USER_VARS) AUTO_APPROVE REJECT
+# $(call arg,option,NAME): "--option=<value of NAME>"; $(call opt,...): the same, if NAME is set.
+arg = "--$(1)=$$PETSWIPE_ARG_$(2)"
+opt = $${PETSWIPE_ARG_$(2):+"--$(1)=$$PETSWIPE_ARG_$(2)"}
+# $(call need,NAME,target): stop with a hint when NAME is empty.
+need = test -n "$$PETSWIPE_ARG_$(1)" || { echo "error: set $(1), e.g. make $(2) $(1)=1.2.0" >&2; exit 2; }
+is_yes = $(filter 1 yes true,$(value $(1)))
+APPROVAL = $(if $(call is_yes,AUTO_APPROVE),--auto-approve,--manual-approve)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo test lint release deploy-canary tf-plan tf-apply db-migrate \
@@ -31,7 +44,7 @@ help: ## list the targets
 setup: .venv/.ready ## install everything (uv, haproxy, postgresql, Python deps, k6, terraform)
 
 demo: setup ## release a healthy version (promoted) and a faulty one (rolled back)
-	@$(OPS) demo --env $(ENV)
+	@$(OPS) demo $(call arg,env,ENV)
 
 test: setup ## run the test suite (unit and integration)
 	@$(UV) run --frozen pytest -q -n 3 --dist loadfile; status=$$?; \
@@ -41,53 +54,55 @@ lint: setup ## ruff lint and format check
 	@$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
 
 release: setup ## make release ENV=local VERSION=1.2.0 [FAULT=error_rate=0.05|latency_ms=800] [BUDGET=0..1]
-	@test -n "$(VERSION)" || { echo "error: set VERSION, e.g. make release VERSION=1.2.0" >&2; exit 2; }
-	@$(OPS) release --env $(ENV) --version $(VERSION) $(if $(FAULT),--fault $(FAULT)) $(if $(BUDGET),--error-budget $(BUDGET)) $(APPROVAL)
+	@$(call need,VERSION,release)
+	@$(OPS) release $(call arg,env,ENV) $(call arg,version,VERSION) $(call opt,fault,FAULT) \
+		$(call opt,error-budget,BUDGET) $(APPROVAL)
 
 deploy-canary: setup ## only the canary: make deploy-canary ENV=local VERSION=1.2.0
-	@test -n "$(VERSION)" || { echo "error: set VERSION, e.g. make deploy-canary VERSION=1.2.0" >&2; exit 2; }
-	@$(OPS) deploy-canary --env $(ENV) --version $(VERSION) $(if $(FAULT),--fault $(FAULT)) $(if $(BUDGET),--error-budget $(BUDGET))
+	@$(call need,VERSION,deploy-canary)
+	@$(OPS) deploy-canary $(call arg,env,ENV) $(call arg,version,VERSION) $(call opt,fault,FAULT) \
+		$(call opt,error-budget,BUDGET)
 
 tf-plan: setup ## terraform plan of terraform/environments/$(ENV), saved
-	@$(OPS) tf plan --env $(ENV) $(if $(VERSION),--version $(VERSION))
+	@$(OPS) tf plan $(call arg,env,ENV) $(call opt,version,VERSION)
 
 tf-apply: setup ## apply the plan saved by tf-plan
-	@$(OPS) tf apply --env $(ENV)
+	@$(OPS) tf apply $(call arg,env,ENV)
 
 db-migrate: setup ## alembic upgrade to head with recorded history
-	@$(OPS) db migrate --env $(ENV)
+	@$(OPS) db migrate $(call arg,env,ENV)
 
 db-rollback: setup ## alembic downgrade by STEPS (default 1)
-	@$(OPS) db rollback --env $(ENV) --steps $(STEPS)
+	@$(OPS) db rollback $(call arg,env,ENV) $(call arg,steps,STEPS)
 
 db-status: setup ## current revision, pending and history
-	@$(OPS) db status --env $(ENV)
+	@$(OPS) db status $(call arg,env,ENV)
 
 policy-validate: setup ## rego policy tests and the manifest of $(ENV)
-	@$(OPS) policy-validate --env $(ENV)
+	@$(OPS) policy-validate $(call arg,env,ENV)
 
 sandbox-up: setup ## start the local sandbox (service + HAProxy on 127.0.0.1)
-	@$(OPS) sandbox up --env $(ENV)
+	@$(OPS) sandbox up $(call arg,env,ENV)
 
 sandbox-down: setup ## stop the local sandbox, leaving no process behind
-	@$(OPS) sandbox down --env $(ENV)
+	@$(OPS) sandbox down $(call arg,env,ENV)
 
 sandbox-status: setup ## versions running and HAProxy's weights
-	@$(OPS) sandbox status --env $(ENV)
+	@$(OPS) sandbox status $(call arg,env,ENV)
 
 ui: setup ## Prefect server, a process worker and the deployments; UI on http://127.0.0.1:$(PORT)
-	@$(OPS) ui up --port $(PORT)
+	@$(OPS) ui up $(call arg,port,PORT)
 
 ui-down: setup ## stop what `make ui` started
 	@$(OPS) ui down
 
 approve: setup ## make approve RUN=<flow-run-id> [REJECT=1] [REASON="change ticket 42"]
-	@test -n "$(RUN)" || { echo "error: set RUN to the paused flow run's id, e.g. make approve RUN=<id>" >&2; exit 2; }
-	@$(OPS) approve "$(RUN)" $(if $(filter 1 yes true,$(REJECT)),--reject) --reason "$(REASON)"
+	@test -n "$$PETSWIPE_ARG_RUN" || { echo "error: set RUN to the paused flow run's id, e.g. make approve RUN=<id>" >&2; exit 2; }
+	@$(OPS) approve $(if $(call is_yes,REJECT),--reject) $(call arg,reason,REASON) -- "$$PETSWIPE_ARG_RUN"
 
 ci-release: setup ## run the release/$(ENV) deployment and wait: make ci-release VERSION=1.2.0
-	@test -n "$(VERSION)" || { echo "error: set VERSION, e.g. make ci-release VERSION=1.2.0" >&2; exit 2; }
-	@$(OPS) ci-release --env $(ENV) --version $(VERSION) $(if $(FAULT),--fault $(FAULT)) $(APPROVAL)
+	@$(call need,VERSION,ci-release)
+	@$(OPS) ci-release $(call arg,env,ENV) $(call arg,version,VERSION) $(call opt,fault,FAULT) $(APPROVAL)
 
 deployments-check: setup ## every environment has a release deployment, none with a deployment concurrency limit
 	@$(OPS) deployments check
@@ -97,20 +112,19 @@ SCALE ?=
 RATE_SCALE ?=
 .PHONY: load-test
 load-test: setup ## k6 scenarios: make load-test ENV=local [SCENARIO=smoke|load|stress|spike|soak|all] [SCALE=0.02] [VERSION=9.9.9 FAULT=latency_ms=800]
-	@$(OPS) load-test --env $(ENV) --scenario $(SCENARIO) $(if $(SCALE),--scale $(SCALE)) \
-		$(if $(RATE_SCALE),--rate-scale $(RATE_SCALE)) \
-		$(if $(VERSION),--version $(VERSION)) $(if $(FAULT),--fault $(FAULT))
+	@$(OPS) load-test $(call arg,env,ENV) $(call arg,scenario,SCENARIO) $(call opt,scale,SCALE) \
+		$(call opt,rate-scale,RATE_SCALE) $(call opt,version,VERSION) $(call opt,fault,FAULT)
 
 .PHONY: backup backup-verify dr-test
 backup: setup ## back up $(ENV)'s database (tiered, encrypted, copied to the DR vault, pruned)
-	@$(OPS) backup run --env $(ENV)
+	@$(OPS) backup run $(call arg,env,ENV)
 
 backup-verify: setup ## backup controls of $(ENV): RPO, tiers, checksums, encryption, DR copy, restore
-	@$(OPS) backup verify --env $(ENV)
+	@$(OPS) backup verify $(call arg,env,ENV)
 
 dr-test: setup ## DR drill: restore the latest backup, verify with great-expectations, RTO and RPO
-	@$(OPS) backup dr-test --env $(ENV)
+	@$(OPS) backup dr-test $(call arg,env,ENV)
 
 .PHONY: reconcile
 reconcile: setup ## converge unfinished releases of $(ENV): stable 100 / candidate 0 on a live stable
-	@$(OPS) reconcile --env $(ENV)
+	@$(OPS) reconcile $(call arg,env,ENV)

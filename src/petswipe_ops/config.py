@@ -12,11 +12,28 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from petswipe_ops.errors import ConfigError
+from petswipe_ops.release import SEMVER
 
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+HEALTH_PATH = re.compile(r"^/[^\s]*$")
+MIN_CANARY_REQUESTS = 20
+"""The fewest canary requests a step may pass on. With n clean requests the 95 % upper
+bound on the error rate is about 3/n (the rule of three): below 20 that is over 15 %, so
+a step would promote a candidate that fails one request in seven without having seen it."""
+
+Port = Annotated[int, Field(ge=1024, le=65535)]
+"""A TCP port the sandbox binds on 127.0.0.1: unprivileged, so no root is needed."""
 
 
 class Model(BaseModel):
@@ -30,8 +47,19 @@ class PlatformKind(StrEnum):
 
 class HealthCheck(Model):
     path: str = "/health"
-    interval_seconds: int = Field(5, ge=1)
-    timeout_seconds: int = Field(2, ge=1)
+    interval_seconds: int = Field(5, ge=1, le=300)
+    timeout_seconds: int = Field(2, ge=1, le=60)
+
+    @field_validator("path")
+    @classmethod
+    def _url_path(cls, path: str) -> str:
+        # The path lands in HAProxy's config and in the ECS/ALB health check: a space or a
+        # newline there would break (or add to) the generated configuration.
+        if not HEALTH_PATH.match(path):
+            raise ValueError(
+                f"{path!r} must start with / and hold no spaces or newlines, e.g. /health"
+            )
+        return path
 
 
 class Resources(Model):
@@ -103,14 +131,19 @@ class SequentialGateSettings(Model):
 
 class Canary(Model):
     steps: list[Annotated[int, Field(gt=0, le=100)]] = Field(default_factory=lambda: [10, 50, 100])
-    min_requests: int = Field(200, ge=1, description="canary requests a step needs before a pass")
-    max_step_seconds: float = Field(60, gt=0)
+    min_requests: int = Field(
+        200,
+        ge=MIN_CANARY_REQUESTS,
+        description="canary requests a step needs before a pass (MIN_CANARY_REQUESTS says why)",
+    )
+    max_step_seconds: float = Field(60, gt=0, le=3600)
     observe_interval_seconds: float = Field(
-        0.2, gt=0, description="how often the gate reads both versions' metrics"
+        0.2, ge=0.05, le=300, description="how often the gate reads both versions' metrics"
     )
     metric_error_limit: int = Field(
         4,
         ge=0,
+        le=100,
         description=(
             "failed metric reads in a row a step forgives before it rolls back "
             "(Argo Rollouts' consecutiveErrorLimit)"
@@ -122,7 +155,11 @@ class Canary(Model):
     )
     sequential: SequentialGateSettings = SequentialGateSettings()
     traffic_rate: int = Field(
-        150, ge=1, description="requests per second k6 sends through the router (local)"
+        150,
+        ge=1,
+        le=1000,
+        description="requests per second k6 sends through the router (local; loopback load "
+        "stays bounded)",
     )
     min_step_seconds: float = Field(
         10,
@@ -139,6 +176,16 @@ class Canary(Model):
         if not steps or steps != sorted(set(steps)) or steps[-1] != 100:
             raise ValueError("must be strictly increasing percentages ending at 100")
         return steps
+
+    @field_validator("observe_interval_seconds")
+    @classmethod
+    def _looks_within_a_step(cls, interval: float, info: ValidationInfo) -> float:
+        longest = info.data.get("max_step_seconds")
+        if longest is not None and interval >= longest:
+            raise ValueError(
+                f"must be shorter than max_step_seconds ({longest:g}), or a step never looks"
+            )
+        return interval
 
     @model_validator(mode="after")
     def _bake_within_the_step(self) -> Canary:
@@ -163,7 +210,7 @@ class Approval(Model):
     allow_auto: bool = Field(
         False, description="whether a request may auto-approve itself (CI, demos) here"
     )
-    timeout_seconds: int = Field(3600, ge=1)
+    timeout_seconds: int = Field(3600, ge=1, le=7 * 24 * 3600)
 
 
 class CollisionStrategy(StrEnum):
@@ -180,7 +227,7 @@ class ReleasePolicy(Model):
 class LocalPostgres(Model):
     """A PostgreSQL cluster of the sandbox's own, from the Debian binaries, on 127.0.0.1."""
 
-    port: int = Field(18083, ge=1024, le=65535)
+    port: Port = 18083
 
 
 class BackupTier(StrEnum):
@@ -233,8 +280,8 @@ class Backup(Model):
 
 
 class LocalPlatform(Model):
-    router_port: int = Field(18080, ge=1024, le=65535)
-    service_ports: tuple[int, int] = (18081, 18082)
+    router_port: Port = 18080
+    service_ports: tuple[Port, Port] = (18081, 18082)
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: SQLite in the sandbox's run folder"
     )
@@ -242,6 +289,36 @@ class LocalPlatform(Model):
     postgres: LocalPostgres | None = Field(
         None, description="run the service on a PostgreSQL cluster the sandbox starts itself"
     )
+
+    @field_validator("service_ports")
+    @classmethod
+    def _distinct_services(cls, ports: tuple[int, int], info: ValidationInfo) -> tuple[int, int]:
+        if ports[0] == ports[1]:
+            raise ValueError(
+                f"needs two different ports for stable and candidate, not {ports[0]} twice"
+            )
+        router = info.data.get("router_port")
+        if router in ports:
+            raise ValueError(f"port {router} is already the router's (router_port)")
+        return ports
+
+    @field_validator("stable_version")
+    @classmethod
+    def _semantic(cls, version: str) -> str:
+        if not SEMVER.match(version):
+            raise ValueError(f"'{version}' is not a semantic version such as 1.4.0")
+        return version
+
+    @field_validator("postgres")
+    @classmethod
+    def _own_port(
+        cls, postgres: LocalPostgres | None, info: ValidationInfo
+    ) -> LocalPostgres | None:
+        taken = {info.data.get("router_port"): "router_port"}
+        taken |= {port: "service_ports" for port in info.data.get("service_ports", ())}
+        if postgres is not None and postgres.port in taken:
+            raise ValueError(f"port {postgres.port} is already taken by {taken[postgres.port]}")
+        return postgres
 
 
 class AwsPlatform(Model):
@@ -335,7 +412,8 @@ def load_file(path: Path) -> EnvironmentConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{path}: field '{field}' is invalid: {first['msg']}.") from exc
+        reason = first["msg"].removeprefix("Value error, ").rstrip(".")
+        raise ConfigError(f"{path}: field '{field}' is invalid: {reason}.") from None
     if config.environment != path.stem:
         raise ConfigError(
             f"{path}: field 'environment' is '{config.environment}' but the file is "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -167,12 +168,35 @@ def _connect(database_url: str) -> Iterator[Engine]:
 
 
 def _scripts(migrations_dir: Path) -> ScriptDirectory:
+    """The revision scripts, refused before any database is touched when they do not form
+    one line of history (a broken `down_revision`, or two heads after a merge of branches)."""
     if not (migrations_dir / "env.py").is_file():
         raise ConfigError(
             f"{migrations_dir} has no env.py; point migrations_dir at the alembic "
             "environment folder (the one holding env.py and versions/)."
         )
-    return ScriptDirectory(str(migrations_dir))
+    scripts = ScriptDirectory(str(migrations_dir))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # alembic warns, then raises KeyError, on a gap
+            heads = scripts.get_heads()
+    except KeyError as exc:
+        problem = f"a down_revision names {exc.args[0]!r}, which no script has"
+    except (CommandError, RevisionError) as exc:
+        problem = str(exc).rstrip(".")
+    else:
+        problem = None
+    if problem is not None:
+        raise ConfigError(
+            f"The revision scripts in {migrations_dir / 'versions'} are inconsistent "
+            f"({problem}); fix that script's down_revision."
+        )
+    if len(heads) > 1:
+        raise ConfigError(
+            f"{migrations_dir / 'versions'} has {len(heads)} heads ({', '.join(sorted(heads))}); "
+            "merge them into one with `alembic merge heads` before migrating."
+        )
+    return scripts
 
 
 def _config(migrations_dir: Path, database_url: str, connection: Connection) -> Config:
@@ -187,9 +211,24 @@ def _checksum(script: Script) -> str:
     return hashlib.sha256(Path(script.path).read_bytes()).hexdigest()
 
 
-def _current(engine: Engine) -> str | None:
+def _current(engine: Engine, scripts: ScriptDirectory) -> str | None:
+    """The database's revision, which must be one of the scripts: any other means the
+    database was migrated from other scripts, and nothing here can upgrade or revert it."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current is None:
+        return None
+    try:
+        known = scripts.get_revision(current) is not None
+    except (CommandError, RevisionError):
+        known = False
+    if not known:
+        raise ConfigError(
+            f"The database at {engine.url.render_as_string(hide_password=True)} "
+            f"is at revision {current!r}, which is not in {scripts.versions}; restore that "
+            "revision's script (or check you are pointing at the right database)."
+        )
+    return current
 
 
 def _read_history(engine: Engine) -> list[MigrationStep]:
@@ -226,7 +265,7 @@ def status(database_url: str, migrations_dir: Path) -> MigrationStatus:
     if head is None:
         raise ConfigError(f"{migrations_dir / 'versions'} holds no revisions; add one first.")
     with _connect(database_url) as engine:
-        current = _current(engine)
+        current = _current(engine, scripts)
         history = _read_history(engine)
     return MigrationStatus(
         current=current,
@@ -315,7 +354,7 @@ def upgrade(
     scripts = _scripts(migrations_dir)
     with _connect(database_url) as engine:
         _verify(engine, scripts)
-        current = _current(engine)
+        current = _current(engine, scripts)
         try:
             resolved = scripts.get_revision(target)
         except (CommandError, RevisionError):
@@ -354,7 +393,7 @@ def _revert(
     on_step: Callable[[MigrationStep], None] | None,
 ) -> list[MigrationStep]:
     """Downgrade the newest `steps` applied revisions, newest first, recording each."""
-    applied = _chain(scripts, _current(engine), None)
+    applied = _chain(scripts, _current(engine, scripts), None)
     done = []
     for script in reversed(applied[-steps:]):
         step = _run_step(engine, migrations_dir, database_url, script, "downgrade", "-1")
@@ -375,7 +414,7 @@ def downgrade(
         raise ConfigError(f"steps must be at least 1, got {steps}; pass how many to revert.")
     scripts = _scripts(migrations_dir)
     with _connect(database_url) as engine:
-        applied = _chain(scripts, _current(engine), None)
+        applied = _chain(scripts, _current(engine, scripts), None)
         if steps > len(applied):
             raise ConfigError(
                 f"Cannot revert {steps} migrations: only {len(applied)} applied; "

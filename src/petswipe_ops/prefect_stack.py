@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from petswipe_ops.child_env import child_env
 from petswipe_ops.errors import ExternalCommandError, OpsError
 from petswipe_ops.platform.local.services import alive, terminate
 from petswipe_ops.proc import find_binary, run
@@ -23,10 +24,54 @@ from petswipe_ops.proc import find_binary, run
 SERVER_START_TIMEOUT_S = 120.0
 DEPLOY_TIMEOUT_S = 300.0
 CLI_TIMEOUT_S = 60.0
+WORKER_PREFIXES = ("PREFECT_", "PETSWIPE_", "AWS_")
+"""A worker's flow runs are our own flows: they read the project's settings and secret
+sources (PETSWIPE_*) and cloud credentials themselves. The server needs only PREFECT_*."""
 
 
 class PrefectStackError(OpsError):
     """The Prefect server, a worker or the deployments could not be started."""
+
+
+API_CHECK_TIMEOUT_S = 5.0
+
+
+def check_prefect_api(url: str | None = None, timeout: float = API_CHECK_TIMEOUT_S) -> None:
+    """Refuse to start a flow against a Prefect API that is not there.
+
+    `url` defaults to PREFECT_API_URL; without one, Prefect starts a temporary server and
+    there is nothing to check. Otherwise the client would retry for minutes and end in a
+    traceback; this asks the API's `/health` once and turns a failure into one sentence.
+    """
+    url = (os.environ.get("PREFECT_API_URL", "") if url is None else url).strip()
+    if not url:
+        return
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise PrefectStackError(
+            f"PREFECT_API_URL {url!r} is not an http(s) URL such as http://127.0.0.1:4200/api; "
+            "fix it, or unset it to run with a temporary Prefect server."
+        )
+    shown = parsed.copy_with(username=None, password=None, query=None)
+    headers = {}
+    if os.environ.get("PREFECT_API_KEY"):
+        headers["Authorization"] = f"Bearer {os.environ['PREFECT_API_KEY']}"
+    try:
+        response = httpx.get(f"{str(parsed).rstrip('/')}/health", headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise PrefectStackError(
+            f"the Prefect API at {shown} (PREFECT_API_URL) does not answer "
+            f"({type(exc).__name__}); start it with `make ui`, or unset PREFECT_API_URL to run "
+            "with a temporary Prefect server."
+        ) from None
+    if response.status_code != 200:
+        raise PrefectStackError(
+            f"the Prefect API at {shown} (PREFECT_API_URL) answered HTTP {response.status_code} "
+            "to its health check; check that the URL ends in /api and the server is healthy."
+        )
 
 
 def prefect_command() -> list[str]:
@@ -124,7 +169,7 @@ class PrefectStack:
         args += ["--type", "process"]
         if limit is not None:
             args += ["--limit", str(limit)]
-        return self._spawn(key, args, env)
+        return self._spawn(key, args, env, prefixes=WORKER_PREFIXES)
 
     def deploy_all(self, root: Path, timeout: float = DEPLOY_TIMEOUT_S) -> str:
         """`prefect --no-prompt deploy --all` from the project root; returns its output."""
@@ -156,7 +201,13 @@ class PrefectStack:
             pid_file.unlink()
         return stopped
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> int:
+    def _spawn(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        prefixes: tuple[str, ...] = ("PREFECT_",),
+    ) -> int:
         self.folder.mkdir(parents=True, exist_ok=True)
         with (self.folder / f"{name}.log").open("ab") as log:
             try:
@@ -165,7 +216,7 @@ class PrefectStack:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
-                    env={**os.environ, **(env or {}), **self.env()},
+                    env=child_env({**(env or {}), **self.env()}, prefixes=prefixes),
                     start_new_session=True,
                 )
             except OSError as exc:

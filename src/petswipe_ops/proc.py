@@ -1,4 +1,5 @@
-"""Running external programs: argument lists only, always with a timeout."""
+"""Running external programs: argument lists only, always with a timeout, and an
+allow-listed environment (`child_env`), so no secret of ours reaches a child by accident."""
 
 from __future__ import annotations
 
@@ -8,7 +9,18 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from petswipe_ops.child_env import child_env
 from petswipe_ops.errors import ExternalCommandError, MissingBinaryError
+
+PROGRAM_PREFIXES: dict[str, tuple[str, ...]] = {
+    "prefect": ("PREFECT_",),
+    "terraform": ("TF_", "AWS_"),
+    "pg_dump": ("PG",),
+    "pg_restore": ("PG",),
+    "psql": ("PG",),
+}
+"""What each program reads from our environment beyond the base allow-list: its own
+settings and credentials, and nothing of the other programs' (or of ours)."""
 
 
 def find_binary(name: str, *, env_var: str, install_hint: str, extra: Sequence[Path] = ()) -> str:
@@ -39,10 +51,15 @@ def run(
     timeout: float,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
+    prefixes: Sequence[str] = (),
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `args` and capture its output; a timeout or (with `check`) a failure raises."""
-    merged = {**os.environ, **(env or {})}
+    """Run `args` and capture its output; a timeout or (with `check`) a failure raises.
+
+    The child gets `child_env`: the base allow-list, our variables that start with one of
+    `prefixes` or of the program's own (PROGRAM_PREFIXES), then `env`.
+    """
+    merged = child_env(env, prefixes=(*prefixes, *program_prefixes(args)))
     try:
         result = subprocess.run(
             list(args),
@@ -65,3 +82,8 @@ def run(
             f"{result.returncode}: {last}"
         )
     return result
+
+
+def program_prefixes(args: Sequence[str]) -> tuple[str, ...]:
+    """PROGRAM_PREFIXES of the program `args` runs."""
+    return PROGRAM_PREFIXES.get(Path(args[0]).name, ()) if args else ()

@@ -130,8 +130,12 @@ class Terraform:
         self._run("apply", "-input=false", "-no-color", str(plan_file))
 
     def outputs(self) -> dict[str, Any]:
+        """The root's outputs; a `sensitive = true` one is SENSITIVE, never its value, so
+        it cannot reach a record, an artifact or a log."""
         raw = json.loads(self._run("output", "-json", "-no-color").stdout or "{}")
-        return {name: item["value"] for name, item in raw.items()}
+        return {
+            name: _value(item.get("value"), item.get("sensitive")) for name, item in raw.items()
+        }
 
     def _run(self, *args: str, check: bool = True) -> Any:
         result = run(

@@ -222,16 +222,24 @@ SHOTS = REPO / "test-artifacts"
 
 
 def test_the_ui_shows_the_release_and_its_report(deployed, two_releases, browser_page):
+    """Whatever the release's outcome (test_ci_release_exits_with_the_releases_outcome
+    checks it), its run page lists the report artifact, which opens on the gate decisions."""
+    from petswipe_ops.record import ReleaseLedger
+    from petswipe_ops.report import render_summary
+
     page = browser_page
     run_id = run_id_of(two_releases["healthy"][1])
-    page.goto(f"{deployed.stack.ui_url}/runs", wait_until="networkidle")
-    page.get_by_text("release-local-1.1.0").first.click()
-    page.wait_for_url(f"**/runs/flow-run/{run_id}**")
+    ledger = ReleaseLedger(deployed.project.run_root / "local" / "releases")
+    record = next(r for r in ledger.all() if r.version == "1.1.0")
+    # Opened by its URL, not by clicking its name in the runs list: on a busy machine that
+    # click can land while the list re-renders and never navigate.
+    page.goto(f"{deployed.stack.ui_url}/runs/flow-run/{run_id}", wait_until="domcontentloaded")
+    page.get_by_text("release-local-1.1.0").first.wait_for(timeout=60_000)
     page.get_by_text("Artifacts", exact=True).first.click()
     report = page.get_by_text("release-local", exact=True).first
     report.wait_for(timeout=30_000)
-    summary = "1.1.0 → local: PROMOTED (10% promote → 50% promote → 100% promote)"
-    assert page.get_by_text(summary).count() >= 1
+    summary = render_summary(record).split(";")[0]
+    assert page.get_by_text(summary).count() >= 1, summary
     report.click()
     page.get_by_text("Canary gate decisions").first.wait_for(timeout=30_000)
 

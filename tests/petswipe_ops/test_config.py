@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from petswipe_ops.config import load_environment, load_file
 from petswipe_ops.errors import ConfigError
@@ -101,3 +102,96 @@ def test_a_bake_time_as_long_as_the_step_is_one_sentence(tmp_path):
     text = text.replace("min_step_seconds: 10 ", "min_step_seconds: 45 ")
     with pytest.raises(ConfigError, match=r"min_step_seconds \(45\) must be shorter than "):
         load_file(_write(tmp_path, text))
+
+
+def _local_with(tmp_path: Path, change) -> Path:
+    data = yaml.safe_load((ROOT / "deployments" / "local.yaml").read_text())
+    change(data)
+    return _write(tmp_path, yaml.safe_dump(data))
+
+
+@pytest.mark.parametrize(
+    ("change", "sentence"),
+    [
+        (
+            lambda d: d["local"].update(stable_version="1.0"),
+            "field 'local.stable_version' is invalid: '1.0' is not a semantic version such as "
+            "1.4.0.",
+        ),
+        (
+            lambda d: d["service"]["health_check"].update(path="health"),
+            "field 'service.health_check.path' is invalid: 'health' must start with / and hold "
+            "no spaces or newlines, e.g. /health.",
+        ),
+        (
+            lambda d: d["service"]["health_check"].update(path="/health\nhttp-check send"),
+            "field 'service.health_check.path' is invalid: '/health\\nhttp-check send' must "
+            "start with / and hold no spaces or newlines, e.g. /health.",
+        ),
+        (
+            lambda d: d["local"].update(router_port=80),
+            "field 'local.router_port' is invalid: Input should be greater than or equal to 1024.",
+        ),
+        (
+            lambda d: d["local"].update(service_ports=[18081, 70000]),
+            "field 'local.service_ports.1' is invalid: Input should be less than or equal to "
+            "65535.",
+        ),
+        (
+            lambda d: d["local"].update(service_ports=[18081, 18081]),
+            "field 'local.service_ports' is invalid: needs two different ports for stable and "
+            "candidate, not 18081 twice.",
+        ),
+        (
+            lambda d: d["local"].update(service_ports=[18081, 18080]),
+            "field 'local.service_ports' is invalid: port 18080 is already the router's "
+            "(router_port).",
+        ),
+        (
+            lambda d: d["local"]["postgres"].update(port=18082),
+            "field 'local.postgres' is invalid: port 18082 is already taken by service_ports.",
+        ),
+        (
+            lambda d: d["local"]["postgres"].update(port=18080),
+            "field 'local.postgres' is invalid: port 18080 is already taken by router_port.",
+        ),
+        (
+            lambda d: d["canary"].update(min_requests=5),
+            "field 'canary.min_requests' is invalid: Input should be greater than or equal to 20.",
+        ),
+        (
+            lambda d: d["canary"].update(traffic_rate=50_000),
+            "field 'canary.traffic_rate' is invalid: Input should be less than or equal to 1000.",
+        ),
+        (
+            lambda d: d["canary"].update(max_step_seconds=86_400),
+            "field 'canary.max_step_seconds' is invalid: Input should be less than or equal "
+            "to 3600.",
+        ),
+        (
+            lambda d: d["canary"].update(observe_interval_seconds=60),
+            "field 'canary.observe_interval_seconds' is invalid: must be shorter than "
+            "max_step_seconds (45), or a step never looks.",
+        ),
+        (
+            lambda d: d["canary"].update(observe_interval_seconds=0.001),
+            "field 'canary.observe_interval_seconds' is invalid: Input should be greater than "
+            "or equal to 0.05.",
+        ),
+        (
+            lambda d: d["canary"].update(metric_error_limit=1000),
+            "field 'canary.metric_error_limit' is invalid: Input should be less than or equal "
+            "to 100.",
+        ),
+        (
+            lambda d: d["approval"].update(timeout_seconds=10**9),
+            "field 'approval.timeout_seconds' is invalid: Input should be less than or equal "
+            "to 604800.",
+        ),
+    ],
+)
+def test_a_bad_value_is_one_sentence_naming_file_and_field(tmp_path, change, sentence):
+    path = _local_with(tmp_path, change)
+    with pytest.raises(ConfigError) as err:
+        load_file(path)
+    assert str(err.value) == f"{path}: {sentence}"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from petswipe_ops import migrations
-from petswipe_ops.errors import MigrationChecksumError, OpsError
+from petswipe_ops.errors import ConfigError, MigrationChecksumError, OpsError
 from petswipe_ops.migrations import MigrationError, MigrationStep
 from tests.fixtures.migration_scripts import revision_script
 from tests.fixtures.postgres import postgresql_server, postgresql_url  # noqa: F401
@@ -217,3 +217,68 @@ def test_unreachable_database_message_hides_password() -> None:
     with pytest.raises(OpsError, match="Cannot connect") as info:
         migrations.status(url, MIGRATIONS)
     assert "hunter2" not in str(info.value) and "***" in str(info.value)
+
+
+def _stamp(url: str, revision: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [migrations.status, migrations.upgrade, migrations.downgrade],
+    ids=["status", "upgrade", "downgrade"],
+)
+def test_a_database_at_an_unknown_revision_is_one_sentence(
+    sqlite_url: str, migrations_copy: Path, operation
+) -> None:
+    migrations.upgrade(sqlite_url, migrations_copy)
+    _stamp(sqlite_url, "abc123")
+    with pytest.raises(ConfigError) as err:
+        operation(sqlite_url, migrations_copy)
+    assert str(err.value) == (
+        f"The database at {sqlite_url} is at revision 'abc123', which is not in "
+        f"{migrations_copy / 'versions'}; restore that revision's script (or check you are "
+        "pointing at the right database)."
+    )
+    assert _count(sqlite_url, "migration_history") == 3
+
+
+def _branch(migrations_dir: Path, revision: str) -> None:
+    (migrations_dir / "versions" / f"{revision}.py").write_text(
+        revision_script(revision, "0003", f"branch {revision}", ["pass"], ["pass"])
+    )
+
+
+def test_two_heads_are_one_sentence_and_nothing_runs(sqlite_url: str, migrations_copy) -> None:
+    migrations.upgrade(sqlite_url, migrations_copy, target="0002")
+    _branch(migrations_copy, "0004a")
+    _branch(migrations_copy, "0004b")
+    for operation in (migrations.status, migrations.upgrade):
+        with pytest.raises(ConfigError) as err:
+            operation(sqlite_url, migrations_copy)
+        assert str(err.value) == (
+            f"{migrations_copy / 'versions'} has 2 heads (0004a, 0004b); merge them into one "
+            "with `alembic merge heads` before migrating."
+        )
+    (migrations_copy / "versions" / "0004b.py").unlink()
+    assert migrations.status(sqlite_url, migrations_copy).current == "0002"
+
+
+def test_a_script_revising_a_missing_revision_is_one_sentence(
+    sqlite_url: str, migrations_copy: Path
+) -> None:
+    (migrations_copy / "versions" / "0004.py").write_text(
+        revision_script("0004", "0999", "revises nothing", ["pass"], ["pass"])
+    )
+    with pytest.raises(ConfigError) as err:
+        migrations.upgrade(sqlite_url, migrations_copy)
+    assert str(err.value) == (
+        f"The revision scripts in {migrations_copy / 'versions'} are inconsistent (a "
+        "down_revision names '0999', which no script has); fix that script's down_revision."
+    )
+    assert "users" not in _tables(sqlite_url)

@@ -186,3 +186,37 @@ def test_invalid_configuration_names_the_first_error(
         ExternalCommandError, match=r"Reference to undeclared input variable \(broken\.tf:2\)"
     ):
         tf.validate()
+
+
+SENSITIVE_TF = """variable "db_password" {
+  type      = string
+  sensitive = true
+}
+
+output "db_password" {
+  value     = var.db_password
+  sensitive = true
+}
+"""
+
+
+@pytest.mark.integration
+def test_a_sensitive_output_is_masked_and_its_variable_reaches_terraform(
+    local_root: Path, tmp_path: Path, terraform_binary: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The value comes from TF_VAR_db_password (terraform's own prefix reaches it) and is
+    masked in the plan summary and in the outputs the release records."""
+    monkeypatch.setenv("TF_VAR_db_password", "planted-tf-secret")
+    (local_root / "sensitive.tf").write_text(SENSITIVE_TF)
+    work = tmp_path / "work"
+    tf = Terraform(local_root, work, binary=terraform_binary, timeout=120)
+    tf.init()
+    variables = {"release_version": "1.2.0", "stable_version": "1.1.0"}
+    plan_file = tf.plan(variables, work / "plan.tfplan")
+    summary = summarize_plan(tf.show_json(plan_file))
+    assert {o.name: o.after for o in summary.outputs}["db_password"] == "(sensitive)"
+    tf.apply(plan_file)
+    outputs = tf.outputs()
+    assert outputs["db_password"] == "(sensitive)"
+    assert outputs["release_version"] == "1.2.0"
+    assert "planted-tf-secret" not in summary.as_markdown() + repr(outputs)

@@ -34,7 +34,15 @@ def local_key(path: Path) -> SecretStr:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_bytes(Fernet.generate_key())
-    return SecretStr(path.read_text().strip())
+    try:
+        key = SecretStr(path.read_text(encoding="ascii").strip())
+        cipher(key)
+    except (UnicodeDecodeError, BackupKeyError):
+        raise BackupKeyError(
+            f"{path} does not hold a valid Fernet key; restore it from where you keep it "
+            "(backups made with it need it), or move it aside to make a new one."
+        ) from None
+    return key
 
 
 def missing_key(variable: str, block: str) -> BackupKeyError:

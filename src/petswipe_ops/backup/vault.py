@@ -5,11 +5,15 @@ in the DR region. A backup's tier follows grandfather-father-son: the first back
 calendar month is kept as monthly, the next one in an ISO week without a weekly as weekly,
 the rest as daily (so three backups fill every tier of a new vault);
 each tier's retention comes from the environment's `backup.retention_days`.
+
+A backup's id names its files, so it is held to a strict pattern and every path built
+from it is checked to stay inside its vault folder before anything is written or deleted.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import tempfile
 import time
@@ -17,16 +21,20 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, SecretStr, field_validator
 
 from petswipe_ops.backup import crypto
 from petswipe_ops.config import Backup, BackupTier
 from petswipe_ops.errors import OpsError
+from petswipe_ops.jsonfile import CorruptFile, load_model
 from petswipe_ops.migrations import masked_url
 from petswipe_ops.platform.seams import Database
 
 PRIMARY = "primary"
 DR = "dr"
+BACKUP_ID = r"^[a-z][a-z0-9-]{0,30}-\d{8}T\d{6}-(daily|weekly|monthly)-[0-9a-f]{6}$"
+"""`<environment>-<UTC time>-<tier>-<6 hex>`, as take_backup makes them: no separators,
+dots or other characters a path could be built from."""
 
 
 class BackupManifest(BaseModel):
@@ -46,6 +54,20 @@ class BackupManifest(BaseModel):
     row_counts: dict[str, int]
     seconds: float = 0.0
 
+    @field_validator("id")
+    @classmethod
+    def _well_formed(cls, backup_id: str) -> str:
+        return check_id(backup_id)
+
+
+def check_id(backup_id: str) -> str:
+    """`backup_id` if it is one take_backup could have made, else a ValueError."""
+    if not re.match(BACKUP_ID, backup_id):
+        raise ValueError(
+            f"{backup_id!r} is not a backup id such as local-20260301T020000-daily-1a2b3c"
+        )
+    return backup_id
+
 
 class Vault:
     """One folder of backups: `<id>.bin` (encrypted) beside `<id>.json` (manifest)."""
@@ -54,23 +76,46 @@ class Vault:
         self.folder = folder
 
     def data_path(self, backup_id: str) -> Path:
-        return self.folder / f"{backup_id}.bin"
+        return self._inside(backup_id, ".bin")
 
     def manifest_path(self, backup_id: str) -> Path:
-        return self.folder / f"{backup_id}.json"
+        return self._inside(backup_id, ".json")
+
+    def _inside(self, backup_id: str, suffix: str) -> Path:
+        """`<folder>/<id><suffix>`, refused unless the id is well formed and the resolved
+        path is a direct child of the vault folder."""
+        try:
+            check_id(backup_id)
+        except ValueError as exc:
+            raise OpsError(f"{exc}; copy it from `make backup` or a manifest's id.") from None
+        path = self.folder / f"{backup_id}{suffix}"
+        if path.resolve().parent != self.folder.resolve():
+            raise OpsError(f"{path} is outside the vault {self.folder}; nothing was changed.")
+        return path
+
+    def _read(self, path: Path) -> BackupManifest:
+        manifest = load_model(path, BackupManifest)
+        if manifest.id != path.stem:
+            raise CorruptFile(
+                path, "backup manifest", f"its id {manifest.id!r} does not match the file name"
+            )
+        return manifest
 
     def list(self) -> list[BackupManifest]:
-        """Every backup the vault catalogues, oldest first."""
+        """Every backup the vault catalogues, oldest first; a broken manifest is an error."""
         if not self.folder.is_dir():
             return []
-        manifests = [
-            BackupManifest.model_validate_json(p.read_text()) for p in self.folder.glob("*.json")
-        ]
+        manifests = [self._read(p) for p in self.folder.glob("*.json")]
         return sorted(manifests, key=lambda m: m.created_at)
 
     def get(self, backup_id: str) -> BackupManifest | None:
         path = self.manifest_path(backup_id)
-        return BackupManifest.model_validate_json(path.read_text()) if path.is_file() else None
+        return self._read(path) if path.is_file() else None
+
+    def intact(self, manifest: BackupManifest) -> bool:
+        """The backup's file is here and matches the checksum its manifest recorded."""
+        path = self.data_path(manifest.id)
+        return path.is_file() and sha256_file(path) == manifest.sha256
 
     def put(self, manifest: BackupManifest, data: Path) -> None:
         """Store the file, then the manifest: a manifest always names a complete file."""
@@ -82,9 +127,14 @@ class Vault:
         tmp.write_text(manifest.model_dump_json(indent=2))
         tmp.replace(self.manifest_path(manifest.id))
 
+    def files(self, backup_id: str) -> list[Path]:
+        """The backup's manifest and data file, manifest first (so a delete that stops
+        half-way leaves a file no manifest names, never a manifest without its file)."""
+        return [self.manifest_path(backup_id), self.data_path(backup_id)]
+
     def delete(self, backup_id: str) -> None:
-        self.manifest_path(backup_id).unlink(missing_ok=True)
-        self.data_path(backup_id).unlink(missing_ok=True)
+        for path in self.files(backup_id):
+            path.unlink(missing_ok=True)
 
 
 class Vaults:
@@ -179,22 +229,38 @@ def copy_to_dr(vaults: Vaults, manifest: BackupManifest) -> BackupManifest:
     return manifest
 
 
+def newest_intact(vaults: Vaults, manifests: list[BackupManifest]) -> BackupManifest | None:
+    """The newest backup with a copy that matches its checksum: the one a restore would use."""
+    for manifest in sorted(manifests, key=lambda m: m.created_at, reverse=True):
+        if vaults.primary.intact(manifest) or vaults.dr.intact(manifest):
+            return manifest
+    return None
+
+
 def prune(vaults: Vaults, now: datetime | None = None) -> list[str]:
-    """Delete backups past their tier's retention from both vaults; return their ids."""
+    """Delete backups past their tier's retention from both vaults; return their ids.
+
+    Every manifest is read (and its id checked) before anything is deleted, and the newest
+    intact backup is kept even when expired, so pruning never leaves nothing to restore.
+    """
     now = now or datetime.now(UTC)
-    expired = [m.id for m in vaults.primary.list() + vaults.dr.list() if m.expires_at <= now]
-    for backup_id in set(expired):
-        vaults.primary.delete(backup_id)
-        vaults.dr.delete(backup_id)
-    return sorted(set(expired))
+    manifests = vaults.primary.list() + vaults.dr.list()
+    keep = newest_intact(vaults, manifests)
+    expired = {m.id for m in manifests if m.expires_at <= now} - {keep.id if keep else ""}
+    doomed = [
+        path for i in sorted(expired) for v in (vaults.primary, vaults.dr) for path in v.files(i)
+    ]
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return sorted(expired)
 
 
 def open_backup(vaults: Vaults, manifest: BackupManifest, key: SecretStr, target: Path) -> Path:
     """Decrypt a backup into `target`, from the primary vault or else its intact DR copy."""
     for vault in (vaults.primary, vaults.dr):
-        path = vault.data_path(manifest.id)
-        if path.is_file() and sha256_file(path) == manifest.sha256:
-            target.write_bytes(crypto.decrypt(key, path.read_bytes(), f"backup {manifest.id}"))
+        if vault.intact(manifest):
+            path = vault.data_path(manifest.id)
+            target.write_bytes(crypto.decrypt(key, path.read_bytes(), f"backup file {path}"))
             return target
     raise OpsError(
         f"backup {manifest.id} has no intact copy in either vault; take a new one with "
