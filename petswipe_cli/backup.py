@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from petswipe_cli.common import Env, config_of, failed_run, reported
+from petswipe_cli.common import Env, config_of, failed_run, reported, talks_to_prefect
 from petswipe_ops.backup import controls as backup_controls
 from petswipe_ops.backup import drill as backup_drill
 from petswipe_ops.backup import operations as backup_ops
@@ -28,6 +28,7 @@ def _fresh_report(path, started: float) -> str | None:
 
 @app.command("run")
 @reported
+@talks_to_prefect
 def backup_run(env: Env = "local", tier: Tier = None):
     """Back up the environment's database, copy it to the DR vault, prune past retention."""
     from flows.backup import backup as backup_flow
@@ -46,6 +47,7 @@ def backup_run(env: Env = "local", tier: Tier = None):
 
 @app.command("verify")
 @reported
+@talks_to_prefect
 def backup_verify(env: Env = "local"):
     """Evaluate every backup control; exit 1 when one fails."""
     from flows.backup_verification import backup_verification
@@ -67,6 +69,7 @@ def backup_verify(env: Env = "local"):
 
 @app.command("dr-test")
 @reported
+@talks_to_prefect
 def backup_dr_test(env: Env = "local"):
     """Restore the latest backup into a scratch database and verify it; exit 1 on failure."""
     from flows.backup import backup as backup_flow

@@ -29,6 +29,20 @@ for _name, _value in TEMPORARY_SERVER_DEFAULTS.items():
 Env = Annotated[str, typer.Option("--env", "-e", help="environment: deployments/<env>.yaml")]
 
 
+def talks_to_prefect(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Check PREFECT_API_URL answers before a command that runs flows or asks the API:
+    a wrong one is one sentence, not minutes of client retries and a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from petswipe_ops.prefect_stack import check_prefect_api
+
+        check_prefect_api()
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
 def reported(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn an OpsError into its one sentence on stderr and a non-zero exit."""
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from petswipe_cli.common import Env, reported
+from petswipe_cli.common import Env, reported, talks_to_prefect
 from petswipe_cli.release import Fault
 
 app = typer.Typer()
@@ -19,6 +19,7 @@ Scenario = Annotated[
 
 @app.command("load-test")
 @reported
+@talks_to_prefect
 def load_test(
     env: Env = "local",
     scenario: Scenario = ["smoke"],  # noqa: B006

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from petswipe_cli.common import Env, config_of, flow_run_id, reported, sandbox_of
+from petswipe_cli.common import Env, config_of, flow_run_id, reported, sandbox_of, talks_to_prefect
 from petswipe_ops import pipeline
 from petswipe_ops import reconcile as reconciler
 from petswipe_ops.errors import OpsError
@@ -103,6 +103,7 @@ def release_request(
 
 @app.command()
 @reported
+@talks_to_prefect
 def release(
     env: Env,
     version: Version,
@@ -119,6 +120,7 @@ def release(
 
 @app.command("deploy-canary")
 @reported
+@talks_to_prefect
 def deploy_canary(
     env: Env,
     version: Version,
@@ -150,6 +152,7 @@ def reconcile(env: Env = "local"):
 
 @app.command()
 @reported
+@talks_to_prefect
 def demo(env: Env = "local"):
     """Release a healthy version (promoted) and one with 5 % errors (rolled back)."""
     from flows.release import release as release_flow
@@ -182,6 +185,7 @@ def demo(env: Env = "local"):
 
 @app.command()
 @reported
+@talks_to_prefect
 def approve(
     run: Annotated[str, typer.Argument(help="id of the paused release's flow run")],
     reject: Annotated[bool, typer.Option("--reject", help="reject instead of approve")] = False,
@@ -211,6 +215,7 @@ def approve(
 
 @app.command("ci-release")
 @reported
+@talks_to_prefect
 def ci_release(
     env: Env,
     version: Version,

@@ -8,7 +8,6 @@ which effects may be half done and reads the platform to see which.
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,14 +17,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from petswipe_ops.errors import OpsError
+from petswipe_ops.jsonfile import load_model
 from petswipe_ops.liveness import this_host
-
-
-class CorruptRecord(OpsError):
-    """A release record on disk cannot be read."""
 
 
 class Outcome(StrEnum):
@@ -161,15 +157,9 @@ class ReleaseLedger:
         return self._read(self.path(release_id))
 
     def _read(self, path: Path) -> ReleaseRecord:
-        try:
-            return ReleaseRecord.model_validate(json.loads(path.read_text()))
-        except FileNotFoundError:
-            raise CorruptRecord(f"there is no release record {path}.") from None
-        except (json.JSONDecodeError, UnicodeDecodeError, ValidationError) as exc:
-            raise CorruptRecord(
-                f"the release record {path} is not readable ({_first_problem(exc)}); "
-                "move it out of the folder to let releases go on."
-            ) from None
+        if not path.is_file():
+            raise OpsError(f"there is no release record {path}.")
+        return load_model(path, ReleaseRecord)
 
     def all(self) -> list[ReleaseRecord]:
         if not self.directory.is_dir():
@@ -252,11 +242,3 @@ class ReleaseLedger:
         self.save(record)
         return record
 
-
-def _first_problem(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        return f"field {'.'.join(str(p) for p in first['loc']) or '(top)'}: {first['msg']}"
-    if isinstance(exc, json.JSONDecodeError):
-        return f"line {exc.lineno}: {exc.msg}"
-    return str(exc)

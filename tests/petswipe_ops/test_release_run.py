@@ -7,9 +7,9 @@ import pytest
 
 from petswipe_ops.config import load_environment
 from petswipe_ops.errors import ConfigError
+from petswipe_ops.jsonfile import CorruptFile
 from petswipe_ops.paths import project_root
 from petswipe_ops.record import (
-    CorruptRecord,
     DecisionVerdict,
     Effect,
     Outcome,
@@ -226,5 +226,5 @@ def test_a_corrupt_record_is_one_sentence_naming_the_file(world):
     run, _ = _begin(world)
     path = run.book.path(run.release_id)
     path.write_text('{"release_id": ')
-    with pytest.raises(CorruptRecord, match=rf"{path.name} is not readable \(line 1"):
+    with pytest.raises(CorruptFile, match=rf"{path.name} is not a valid release record \(line 1"):
         run.book.unfinished()

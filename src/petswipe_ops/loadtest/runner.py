@@ -8,7 +8,6 @@ as `__ENV`): an API key given on the command line would show in the process list
 from __future__ import annotations
 
 import json
-import os
 import queue
 import re
 import signal
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, SecretStr
 
+from petswipe_ops.child_env import child_env
 from petswipe_ops.errors import ExternalCommandError
 from petswipe_ops.k6 import k6_binary, k6_command
 from petswipe_ops.loadtest.summary import LoadSummary
@@ -145,13 +145,14 @@ class K6Runner:
 
     def _process_env(self) -> dict[str, str]:
         secret_values = {k: v.get_secret_value() for k, v in self.secrets.items()}
-        return {
-            **os.environ,
-            **self.env,
-            **secret_values,
-            "SUMMARY_PATH": str(self.summary_path),
-            "K6_NO_USAGE_REPORT": "true",
-        }
+        return child_env(
+            {
+                **self.env,
+                **secret_values,
+                "SUMMARY_PATH": str(self.summary_path),
+                "K6_NO_USAGE_REPORT": "true",
+            }
+        )
 
     def planned_seconds(self) -> float:
         """The scenario's total duration including graceful stops, from `k6 inspect`."""
