@@ -241,4 +241,3 @@ class ReleaseLedger:
         record = self.load(release_id).model_copy(update=fields)
         self.save(record)
         return record
-

@@ -21,11 +21,13 @@ from petswipe_ops.platform.local.haproxy import (
     INSTALL_HINT,
     HaproxyRouter,
     HaproxyRuntime,
+    HaproxyServerErrors,
     render_config,
 )
 from petswipe_ops.platform.local.postgres import SandboxPostgres
 from petswipe_ops.platform.local.prometheus import PrometheusScraper
 from petswipe_ops.platform.local.services import ProcessRunner, alive, terminate
+from petswipe_ops.platform.router_errors import WithRouterErrors
 from petswipe_ops.platform.seams import VersionInstance, Weights
 from petswipe_ops.proc import find_binary, run
 from petswipe_ops.record import Outcome, ReleaseLedger
@@ -73,7 +75,9 @@ class LocalSandbox:
             health_path=config.service.health_check.path,
         )
         self.router = HaproxyRouter(HaproxyRuntime(self.socket_path))
-        self.metrics = PrometheusScraper()
+        self.metrics = WithRouterErrors(
+            PrometheusScraper(), HaproxyServerErrors(self.router.runtime)
+        )
 
     def _database_url(self) -> str:
         if self.local.database_url:
