@@ -49,6 +49,8 @@ class BackgroundLoad:
     `env` goes on k6's command line; `secrets` (by default the API key from its secret
     source, as API_KEY) only into its process environment, which k6 exposes in `__ENV`,
     so no `ps` listing shows them. k6 gets an allow-listed environment, not ours.
+    With a `pid_file`, a process that dies without stopping k6 leaves its pid behind, so
+    whoever converges the environment next can stop it.
     """
 
     def __init__(
@@ -57,9 +59,11 @@ class BackgroundLoad:
         env: dict[str, str],
         log_path: Path,
         secrets: Mapping[str, SecretStr] | None = None,
+        pid_file: Path | None = None,
     ) -> None:
         self.args = k6_command(script, env)
         self.log_path = log_path
+        self.pid_file = pid_file
         self.secrets = dict(default_secrets() if secrets is None else secrets)
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -79,6 +83,8 @@ class BackgroundLoad:
                 env=self.process_env(),
                 start_new_session=True,
             )
+        if self.pid_file is not None:
+            self.pid_file.write_text(str(self.process.pid))
         return self
 
     def check_running(self) -> None:
@@ -97,6 +103,8 @@ class BackgroundLoad:
         )
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self.pid_file is not None:
+            self.pid_file.unlink(missing_ok=True)
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGINT)

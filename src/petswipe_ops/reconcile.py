@@ -46,6 +46,7 @@ class Convergence(BaseModel):
 
 def converge(platform: Platform) -> Convergence:
     """Stable 100 / candidate 0, the stable side on a live version, nothing else running."""
+    platform.end_canary_traffic()
     services = platform.services
     running = services.running()
     try:

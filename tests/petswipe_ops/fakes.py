@@ -172,6 +172,9 @@ class FakePlatform:
     def canary_traffic(self, release_id: str) -> FakeTraffic:
         return FakeTraffic()
 
+    def end_canary_traffic(self) -> None:
+        return None
+
 
 class FakeTools:
     """Terraform, rego, alembic and backups that only record that they ran."""

@@ -145,3 +145,6 @@ class Platform(Protocol):
     def up(self) -> object: ...
 
     def canary_traffic(self, release_id: str) -> Traffic: ...
+
+    def end_canary_traffic(self) -> None:
+        """Stop canary traffic a killed release left behind (nothing to do where it is users')."""

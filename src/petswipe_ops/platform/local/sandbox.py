@@ -140,7 +140,21 @@ class LocalSandbox:
                 "DURATION": f"{budget}s",
             },
             self.run_dir / "logs" / f"k6-canary-{release_id}.log",
+            pid_file=self.canary_pid_file,
         )
+
+    @property
+    def canary_pid_file(self) -> Path:
+        return self.run_dir / "k6-canary.pid"
+
+    def end_canary_traffic(self) -> None:
+        """Stop canary traffic a killed release left running (its k6 bounds itself anyway)."""
+        try:
+            pid = int(self.canary_pid_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return
+        terminate(pid)
+        self.canary_pid_file.unlink(missing_ok=True)
 
     def stable_version(self) -> str:
         """The last version a release promoted here, else the environment's initial one."""
