@@ -110,3 +110,20 @@ backup-verify: setup ## backup controls of $(ENV): RPO, tiers, checksums, encryp
 
 dr-test: setup ## DR drill: restore the latest backup, verify with great-expectations, RTO and RPO
 	@$(OPS) backup dr-test --env $(ENV)
+
+# Infra tests on the plans, security scan, cost, predictive scaling
+.PHONY: infra-test security-scan cost-estimate cost-report predictive-scaling
+infra-test: setup ## plan every AWS root offline and test the plans (encryption, HA, scaling, network, policies)
+	@$(OPS) infra test
+
+security-scan: setup ## checkov + trivy on the terraform, rego on plans and manifests, dependency audit; exit 1 on HIGH/CRITICAL
+	@$(OPS) infra security-scan
+
+cost-estimate: setup ## monthly cost of $(ENV)'s plan, a line per resource, and the diff against now
+	@$(OPS) infra cost-estimate --env $(ENV)
+
+cost-report: setup ## Cost Explorer spend of $(ENV) by cost allocation tag: table and chart per service and day
+	@$(OPS) infra cost-report --env $(ENV)
+
+predictive-scaling: setup ## forecast 48 h of load from 7 days of history and schedule capacity ahead of it
+	@$(OPS) infra predictive-scaling --env $(ENV)

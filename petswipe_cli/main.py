@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from petswipe_cli.infra import app as infra_app
 from petswipe_ops import migrations, pipeline, policy
 from petswipe_ops.backup import controls as backup_controls
 from petswipe_ops.backup import drill as backup_drill
@@ -601,3 +602,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+app.add_typer(infra_app, name="infra")

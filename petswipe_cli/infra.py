@@ -1,0 +1,68 @@
+"""`petswipe-ops infra ...`: infra tests, security scan, cost estimate and report, scaling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from petswipe_ops.config import load_environment
+from petswipe_ops.errors import OpsError
+from petswipe_ops.paths import project_root, run_dir
+
+app = typer.Typer(help="Infra tests, security scan, cost and predictive scaling.")
+
+Env = Annotated[str, typer.Option("--env", "-e", help="environment: deployments/<env>.yaml")]
+OptionalEnv = Annotated[
+    str | None, typer.Option("--env", "-e", help="one environment; default: every AWS root")
+]
+
+
+def reported(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an OpsError into its one sentence on stderr and a non-zero exit."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OpsError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+@app.command("test")
+@reported
+def infra_test(env: OptionalEnv = None):
+    """Plan each AWS root offline and check the plan: encryption, HA, scaling, network, policies."""
+    from petswipe_ops.infra_tests import run_infra_tests
+
+    target = load_environment(env, project_root()) if env else None
+    report = run_infra_tests(target)
+    typer.echo(report.as_text())
+    raise typer.Exit(0 if report.passed else 1)
+
+
+@app.command("cost-estimate")
+@reported
+def cost_estimate(
+    env: Env,
+    price_table: Annotated[
+        Path | None, typer.Option(help="price table YAML; default pricing/aws-us-east-1.yaml")
+    ] = None,
+):
+    """Monthly cost of the environment's plan, a line per resource, and its diff against now."""
+    from petswipe_ops.cost import estimate_plan, load_price_table
+    from petswipe_ops.plan_workspace import plan_root
+
+    base = project_root()
+    config = load_environment(env, base)
+    table = load_price_table(base, price_table)
+    root = base / "terraform" / "environments" / env
+    planned = plan_root(root, config, run_dir(env) / "cost-estimate")
+    estimate = estimate_plan(planned.plan_json, table, env)
+    typer.echo(estimate.as_text())
