@@ -66,3 +66,14 @@ def cost_estimate(
     planned = plan_root(root, config, run_dir(env) / "cost-estimate")
     estimate = estimate_plan(planned.plan_json, table, env)
     typer.echo(estimate.as_text())
+
+
+@app.command("security-scan")
+@reported
+def security_scan():
+    """checkov and trivy on the terraform, rego on manifests and plans, dependency audit."""
+    from petswipe_ops.security_scan import security_scan as scan
+
+    report = scan()
+    typer.echo(report.as_text())
+    raise typer.Exit(0 if report.passed else 1)

@@ -45,6 +45,7 @@ db_app = typer.Typer(help="Database migrations of an environment.")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tf_app, name="tf")
 app.add_typer(db_app, name="db")
+app.add_typer(infra_app, name="infra")
 
 Env = Annotated[str, typer.Option("--env", "-e", help="environment: deployments/<env>.yaml")]
 
@@ -602,4 +603,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
-app.add_typer(infra_app, name="infra")

@@ -29,3 +29,11 @@ fi
 
 say "syncing the Python environment (uv.lock)"
 uv sync --frozen --quiet
+
+# checkov (make security-scan) pins older boto3/botocore than the project's lock, so it
+# lives in its own uv tool environment rather than in the project's.
+CHECKOV_VERSION=3.3.30
+if ! command -v checkov >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/checkov" ]; then
+  say "installing checkov $CHECKOV_VERSION (uv tool)"
+  timeout 900 uv tool install --quiet "checkov==$CHECKOV_VERSION"
+fi

@@ -114,9 +114,15 @@ def run_infra_tests(
 
 def test_root(root: Path, config: EnvironmentConfig, project: Path) -> RootReport:
     """Plan `root` offline and run every check and the rego policies on its plan."""
-    work = run_dir(config.environment) / "infra-tests" / _slug(root)
-    planned = plan_root(root, config, work)
-    return judge_plan(planned, config, project)
+    return judge_plan(plan_environment(config, project, root), config, project)
+
+
+def plan_environment(
+    config: EnvironmentConfig, project: Path, root: Path | None = None
+) -> PlannedRoot:
+    """The offline plan of the environment's root, reused while its sources are unchanged."""
+    folder = root or project / "terraform" / "environments" / config.environment
+    return plan_root(folder, config, run_dir(config.environment) / "infra-tests" / _slug(folder))
 
 
 def judge_plan(planned: PlannedRoot, config: EnvironmentConfig, project: Path) -> RootReport:
