@@ -77,3 +77,33 @@ def security_scan():
     report = scan()
     typer.echo(report.as_text())
     raise typer.Exit(0 if report.passed else 1)
+
+
+@app.command("cost-report")
+@reported
+def cost_report(
+    env: Env,
+    days: Annotated[int, typer.Option(min=1, max=365, help="days back from today")] = 14,
+    out: Annotated[Path | None, typer.Option(help="chart path; default <run dir>/cost")] = None,
+):
+    """Cost Explorer spend of the environment by cost allocation tag and service, with a chart."""
+    from datetime import UTC, datetime, timedelta
+
+    from petswipe_ops.config import PlatformKind
+    from petswipe_ops.cost_report import as_table, render_svg
+    from petswipe_ops.errors import ConfigError
+    from petswipe_ops.platform.aws.cost_explorer import daily_costs
+
+    config = load_environment(env, project_root())
+    if config.platform is not PlatformKind.AWS or config.aws is None:
+        raise ConfigError(
+            f"environment '{env}' runs on the local sandbox, which has no bill; "
+            "report staging or production."
+        )
+    end = datetime.now(UTC).date()
+    rows = daily_costs(env, end - timedelta(days=days), end, region=config.aws.region)
+    typer.echo(as_table(rows, env))
+    chart = out or run_dir(env) / "cost" / f"cost-report-{end.isoformat()}.svg"
+    chart.parent.mkdir(parents=True, exist_ok=True)
+    chart.write_text(render_svg(rows, env))
+    typer.echo(f"chart: {chart}")
