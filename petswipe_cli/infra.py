@@ -107,3 +107,15 @@ def cost_report(
     chart.parent.mkdir(parents=True, exist_ok=True)
     chart.write_text(render_svg(rows, env))
     typer.echo(f"chart: {chart}")
+
+
+@app.command("predictive-scaling")
+@reported
+def predictive_scaling(env: Env = "local"):
+    """Forecast 48 h of load from a week of history and schedule capacity ahead of it."""
+    from petswipe_ops.scaling.run import run_once
+
+    outcome = run_once(load_environment(env, project_root()))
+    typer.echo(f"applied: {outcome.applied}")
+    typer.echo(f"plan: {outcome.plan_file}")
+    typer.echo(f"chart: {outcome.chart}")

@@ -22,6 +22,7 @@ HOUR = timedelta(hours=1)
 MIN_HISTORY_HOURS = 7 * 24
 MIN_COVERAGE = 0.9
 FLOOR_RPS = 0.01
+TREND_DAYS = 13
 
 
 class InsufficientHistory(OpsError):
@@ -63,11 +64,11 @@ def check_history(history: list[Point], needed_hours: int = MIN_HISTORY_HOURS) -
         )
 
 
-def _features(times: list[datetime], origin: datetime) -> np.ndarray:
+def _features(times: list[datetime], origin: datetime, trend: bool) -> np.ndarray:
     rows = []
     for t in times:
         weekend = t.weekday() >= 5
-        row = [1.0, (t - origin) / timedelta(days=7)]
+        row = [1.0] + ([(t - origin) / timedelta(days=7)] if trend else [])
         # hour-of-day profile per day type (hour 0 of weekdays is the baseline)
         for day_type in (False, True):
             for hour in range(24):
@@ -87,14 +88,16 @@ def fit_forecast(history: list[Point], horizon_hours: int = 48, quantile: float 
     origin = history[0].at
     times = [p.at for p in history]
     y = np.log(np.maximum([p.value for p in history], FLOOR_RPS))
-    x = _features(times, origin)
+    # With one week, a trend cannot be told from the day-of-week levels: fit it from two.
+    trend = (times[-1] - times[0]) >= timedelta(days=TREND_DAYS)
+    x = _features(times, origin, trend)
     model = sm.RLM(y, x, M=sm.robust.norms.HuberT()).fit()
     residuals = y - model.predict(x)
     inliers = residuals[np.abs(residuals) <= 3 * max(model.scale, 1e-9)]
     sigma = float(np.std(inliers)) if len(inliers) > 1 else 0.0
     z = _normal_quantile(quantile)
     future = [history[-1].at + HOUR * (i + 1) for i in range(horizon_hours)]
-    predicted = model.predict(_features(future, origin))
+    predicted = model.predict(_features(future, origin, trend))
     return Forecast(
         points=[
             Point(at=t, value=float(math.exp(v))) for t, v in zip(future, predicted, strict=True)
