@@ -55,7 +55,7 @@ def hourly(points: list[Point]) -> list[Point]:
 def check_history(history: list[Point], needed_hours: int = MIN_HISTORY_HOURS) -> None:
     """Refuse a history shorter than a week (or with too many gaps) before fitting it."""
     span = (history[-1].at - history[0].at) / HOUR + 1 if len(history) >= 2 else len(history)
-    if span < needed_hours or len(history) < MIN_COVERAGE * needed_hours:
+    if span < needed_hours - 1 or len(history) < MIN_COVERAGE * needed_hours:
         raise InsufficientHistory(
             f"only {len(history)} hours of request-rate history over {span:.0f} hours; the "
             f"forecast needs {needed_hours} hours ({needed_hours // 24} days) with at most "

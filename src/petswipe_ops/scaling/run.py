@@ -81,7 +81,7 @@ def history_source(config: EnvironmentConfig) -> RequestRateHistory:
 
 def read_history(config: EnvironmentConfig, now: datetime) -> list[Point]:
     """The last `history_days` of request rate, as hourly means."""
-    start = now - timedelta(days=config.scaling.history_days)
+    start = now - timedelta(days=config.scaling.history_days, hours=1)
     points = history_source(config).request_rate(start, now, STEP_SECONDS)
     return hourly(points)
 
