@@ -60,3 +60,39 @@ def test_capacity_is_added_ahead_of_the_hour_and_never_removed_on_the_forecast_a
     assert replicas_to_run(plan, SETTINGS, quiet_hour.at, 9, 60.0) == 9
     # both agree the load is gone: scale in, but not below the minimum
     assert replicas_to_run(plan, SETTINGS, quiet_hour.at, 9, 0.0) == max(quiet_hour.tasks, 2)
+
+
+def test_cli_with_too_little_history_is_one_sentence_and_changes_nothing(make_project, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    project = make_project()
+    history = tmp_path / "history.json"
+    points = weekly_rates(datetime.now(UTC), 3)
+    history.write_text(json.dumps([p.model_dump(mode="json") for p in points]))
+    project.edit(
+        "local", lambda data: data.update(scaling={"history": "file", "history_file": str(history)})
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "petswipe_cli.main",
+            "infra",
+            "predictive-scaling",
+            "--env",
+            "local",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **project.env()},
+        check=False,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: only ")
+    assert "the forecast needs 168 hours (7 days)" in lines[0]
+    assert not (project.run_root / "local" / "scaling").exists()
