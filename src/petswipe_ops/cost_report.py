@@ -6,6 +6,7 @@ into the printed table and a stacked-bar SVG, one bar per day and one colour per
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import date
 from html import escape
@@ -14,6 +15,12 @@ from petswipe_ops.platform.aws.cost_explorer import CostRow
 
 COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666")
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 420, 70, 220, 50, 360
+
+
+def _nice_max(value: float) -> float:
+    """A round axis maximum at or above `value` (1, 2, 2.5 or 5 times a power of ten)."""
+    power = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if value <= step * power)
 
 
 def as_table(rows: list[CostRow], environment: str) -> str:
@@ -51,7 +58,7 @@ def render_svg(rows: list[CostRow], environment: str) -> str:
         by_day[row.day][row.service] += row.amount_usd
     days = sorted(by_day)
     services = sorted(totals(rows), key=lambda s: -totals(rows)[s])
-    top = max([sum(v.values()) for v in by_day.values()] + [1.0]) * 1.1
+    top = _nice_max(max([sum(v.values()) for v in by_day.values()] + [1.0]))
     plot_w = WIDTH - LEFT - RIGHT
     bar = plot_w / max(len(days), 1)
     parts = [
@@ -67,7 +74,7 @@ def render_svg(rows: list[CostRow], environment: str) -> str:
         y = BOTTOM - (BOTTOM - TOP) * i / 4
         parts.append(
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">'
-            f"{value:.0f}</text>"
+            f"{value:g}</text>"
         )
         parts.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + plot_w}" y2="{y:.1f}" stroke="#ddd"/>'
