@@ -7,7 +7,14 @@ import shutil
 import pytest
 
 from petswipe_ops.config import load_environment
-from petswipe_ops.infra_tests import CHECKS, judge_plan, run_infra_tests
+from petswipe_ops.errors import OpsError
+from petswipe_ops.infra_tests import (
+    CHECKS,
+    InfraTestsFailed,
+    judge_plan,
+    require_infra_tests,
+    run_infra_tests,
+)
 from petswipe_ops.paths import project_root
 from petswipe_ops.plan_json import of_type, resources
 
@@ -79,17 +86,32 @@ def test_plan_differing_from_manifest_fails_the_policies(shipped_plans, tmp_path
     ), messages
 
 
-def test_broken_root_fails_naming_the_resources(tmp_path):
-    tree = tmp_path / "terraform"
-    shutil.copytree(project_root() / "terraform", tree)
-    rds = tree / "modules" / "rds" / "main.tf"
+def copy_project(tmp_path):
+    """deployments/ and terraform/ copied (to break them), policies/ and pricing/ linked."""
+    project = tmp_path / "project"
+    shutil.copytree(project_root() / "deployments", project / "deployments")
+    shutil.copytree(project_root() / "terraform", project / "terraform")
+    for name in ("policies", "pricing"):
+        (project / name).symlink_to(project_root() / name)
+    return project
+
+
+def test_broken_root_fails_naming_the_resources(tmp_path, monkeypatch):
+    monkeypatch.setenv("PETSWIPE_RUN_DIR", str(tmp_path / "run"))
+    project = copy_project(tmp_path)
+    rds = project / "terraform" / "modules" / "rds" / "main.tf"
     encrypted = "storage_encrypted           = true"
     rds.write_text(rds.read_text().replace(encrypted, encrypted.replace("true", "false")))
-    root = tree / "environments" / "production"
+    root = project / "terraform" / "environments" / "production"
     (root / "open.tf").write_text(OPEN_GROUPS)
 
-    report = run_infra_tests(root, environment="production")
+    with pytest.raises(InfraTestsFailed) as raised:
+        require_infra_tests(load_environment("production", project), project)
+    message = str(raised.value)
+    assert "\n" not in message and message.endswith("run `make infra-test`.")
+    assert "module.stack.module.rds.aws_db_instance.this is not encrypted at rest" in message
 
+    report = run_infra_tests(root, environment="production", project=project)
     assert not report.passed
     failures = report.failures
     assert (
@@ -101,3 +123,24 @@ def test_broken_root_fails_naming_the_resources(tmp_path):
     assert not any("aws_security_group.alb " in f for f in failures if "opens" in f)
     denied = "[security] aws_security_group.admin lets 0.0.0.0/0 reach ports 22-22"
     assert any(denied in f for f in failures)
+
+
+def test_local_root_plans_offline_and_passes(tmp_path, monkeypatch):
+    """The release's test stage calls this for the sandbox too: its root has no AWS resources."""
+    monkeypatch.setenv("PETSWIPE_RUN_DIR", str(tmp_path))
+    report = run_infra_tests(load_environment("local", project_root()))
+    assert report.passed, report.failures
+    assert [r.environment for r in report.roots] == ["local"]
+    assert report.roots[0].resources == 0
+
+
+def test_release_stage_reports_a_root_that_does_not_plan_in_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setenv("PETSWIPE_RUN_DIR", str(tmp_path / "run"))
+    project = copy_project(tmp_path)
+    local = project / "terraform" / "environments" / "local"
+    (local / "broken.tf").write_text('output "weights" {\n  value = var.missing\n}\n')
+    with pytest.raises(OpsError) as raised:
+        require_infra_tests(load_environment("local", project), project)
+    message = str(raised.value)
+    assert message.startswith(f"terraform plan of {local} failed: Reference to undeclared")
+    assert "\n" not in message and message.endswith("run the infra tests again.")
