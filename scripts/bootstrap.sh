@@ -16,6 +16,7 @@ missing=()
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)   # the browser test of the Prefect UI
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)   # request-rate history (predictive scaling)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     say "installing ${missing[*]} with apt-get"
