@@ -63,7 +63,8 @@ def cost_estimate(
     config = load_environment(env, base)
     table = load_price_table(base, price_table)
     root = base / "terraform" / "environments" / env
-    planned = plan_root(root, config, run_dir(env) / "cost-estimate")
+    deployed = run_dir(env) / "terraform" / "terraform.tfstate"  # the release's local state
+    planned = plan_root(root, config, run_dir(env) / "cost-estimate", state_file=deployed)
     estimate = estimate_plan(planned.plan_json, table, env)
     typer.echo(estimate.as_text())
 

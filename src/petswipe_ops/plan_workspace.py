@@ -123,16 +123,20 @@ def plan_root(
     *,
     release_version: str = "1.1.0",
     stable_version: str = "1.0.0",
+    state_file: Path | None = None,
 ) -> PlannedRoot:
     """Plan `root` offline in a copy under `work_dir` and return its plan JSON.
 
     `root` is `<tree>/environments/<name>`; the whole `<tree>` is copied so its relative
-    module sources resolve. A copy whose sources did not change reuses its last plan.
+    module sources resolve. A copy whose sources did not change reuses its last plan. With
+    `state_file` (a local state of the root), the plan starts from a copy of it, so its
+    prior state is what is deployed and a cost diff compares with it.
     """
     if not root.is_dir():
         raise OpsError(f"terraform root {root} does not exist; pass an existing folder.")
     tree = root.parent.parent
-    digest = _tree_digest(tree, config)
+    current = state_file if state_file and state_file.is_file() else None
+    digest = _tree_digest(tree, config, current)
     copy = work_dir / "tree"
     planned = work_dir / "plan.json"
     marker = work_dir / "digest"
@@ -153,6 +157,10 @@ def plan_root(
     rc = cli_config(work_dir)
     if rc is not None:
         env["TF_CLI_CONFIG_FILE"] = str(rc)
+    state = work_dir / "tfstate"
+    state.unlink(missing_ok=True)
+    if current is not None:
+        shutil.copyfile(current, state)  # a copy: the plan never writes the real state
     binary = find_terraform()
     plan_file = work_dir / "plan.tfplan"
     variables = {
@@ -165,7 +173,7 @@ def plan_root(
         json.dumps({k: v for k, v in variables.items() if k in declared}, indent=2)
     )
     steps = [
-        ["init", "-input=false", "-no-color", f"-backend-config=path={work_dir / 'tfstate'}"],
+        ["init", "-input=false", "-no-color", f"-backend-config=path={state}"],
         ["plan", "-refresh=false", "-input=false", "-no-color", f"-out={plan_file}"],
     ]
     for args in steps:
@@ -198,8 +206,10 @@ def _write_overrides(target: Path, config: EnvironmentConfig) -> None:
     (target / OVERRIDE_FILE).write_text(text)
 
 
-def _tree_digest(tree: Path, config: EnvironmentConfig) -> str:
+def _tree_digest(tree: Path, config: EnvironmentConfig, state: Path | None) -> str:
     digest = hashlib.sha256(config.model_dump_json().encode())
+    if state is not None:
+        digest.update(state.read_bytes())
     for path in sorted(tree.rglob("*")):
         if path.is_file() and ".terraform" not in path.parts and "tfstate" not in path.name:
             digest.update(str(path.relative_to(tree)).encode())
