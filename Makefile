@@ -128,3 +128,20 @@ dr-test: setup ## DR drill: restore the latest backup, verify with great-expecta
 .PHONY: reconcile
 reconcile: setup ## converge unfinished releases of $(ENV): stable 100 / candidate 0 on a live stable
 	@$(OPS) reconcile $(call arg,env,ENV)
+
+# Infra tests on the plans, security scan, cost, predictive scaling
+.PHONY: infra-test security-scan cost-estimate cost-report predictive-scaling
+infra-test: setup ## plan every AWS root offline and test the plans (encryption, HA, scaling, network, policies)
+	@$(OPS) infra test
+
+security-scan: setup ## checkov + trivy on the terraform, rego on plans and manifests, dependency audit; exit 1 on HIGH/CRITICAL
+	@$(OPS) infra security-scan
+
+cost-estimate: setup ## monthly cost of $(ENV)'s plan, a line per resource, and the diff against now
+	@$(OPS) infra cost-estimate $(call arg,env,ENV)
+
+cost-report: setup ## Cost Explorer spend of $(ENV) by cost allocation tag: table and chart per service and day
+	@$(OPS) infra cost-report $(call arg,env,ENV)
+
+predictive-scaling: setup ## forecast 48 h of load from 7 days of history and schedule capacity ahead of it
+	@$(OPS) infra predictive-scaling $(call arg,env,ENV)

@@ -80,3 +80,53 @@ test_plain_secret_value_is_denied if {
 		with input.secrets as [{"name": "API_KEY", "source": "secret-store", "value": "hunter2"}]
 	"secret 'API_KEY' carries a plain value; keep only its name and read it from the secret store" in denied
 }
+
+open_ssh := {"address": "aws_security_group.admin", "type": "aws_security_group", "values": {"ingress": [{"from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"], "ipv6_cidr_blocks": []}]}}
+
+alb_https := {"address": "aws_vpc_security_group_ingress_rule.https", "type": "aws_vpc_security_group_ingress_rule", "values": {"from_port": 443, "to_port": 443, "cidr_ipv4": "0.0.0.0/0"}}
+
+test_world_open_ssh_is_denied if {
+	sec := hardened
+	resources := [open_ssh, alb_https]
+	denied := security.deny with input.security as sec with input.plan as {"resources": resources}
+	denied == {"aws_security_group.admin lets 0.0.0.0/0 reach ports 22-22; only HTTPS (443) may be open to the world"}
+}
+
+test_world_open_https_is_allowed if {
+	sec := hardened
+	resources := [alb_https]
+	denied := security.deny with input.security as sec with input.plan as {"resources": resources}
+	count(denied) == 0
+}
+
+test_public_task_ip_is_denied if {
+	sec := hardened
+	service := {"address": "aws_ecs_service.api", "type": "aws_ecs_service", "values": {"network_configuration": [{"assign_public_ip": true}]}}
+	resources := [service]
+	denied := security.deny with input.security as sec with input.plan as {"resources": resources}
+	denied == {"aws_ecs_service.api gives its tasks public IPs; set assign_public_ip = false"}
+}
+
+test_public_database_is_denied if {
+	sec := hardened
+	db := {"address": "aws_db_instance.main", "type": "aws_db_instance", "values": {"publicly_accessible": true}}
+	resources := [db]
+	denied := security.deny with input.security as sec with input.plan as {"resources": resources}
+	denied == {"aws_db_instance.main is publicly accessible; set publicly_accessible = false"}
+}
+
+test_plain_http_listener_is_denied if {
+	sec := hardened
+	listener := {"address": "aws_lb_listener.http", "type": "aws_lb_listener", "values": {"protocol": "HTTP", "default_action": [{"type": "forward"}]}}
+	resources := [listener]
+	denied := security.deny with input.security as sec with input.plan as {"resources": resources}
+	denied == {"aws_lb_listener.http serves plain HTTP; listen on HTTPS or redirect to it"}
+}
+
+test_http_redirect_listener_is_allowed if {
+	sec := hardened
+	listener := {"address": "aws_lb_listener.http", "type": "aws_lb_listener", "values": {"protocol": "HTTP", "default_action": [{"type": "redirect", "redirect": [{"protocol": "HTTPS"}]}]}}
+	resources := [listener]
+	denied := security.deny with input.security as sec with input.plan as {"resources": resources}
+	count(denied) == 0
+}

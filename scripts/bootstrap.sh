@@ -16,6 +16,7 @@ missing=()
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)   # the browser test of the Prefect UI
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)   # request-rate history (predictive scaling)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     say "installing ${missing[*]} with apt-get"
@@ -29,3 +30,11 @@ fi
 
 say "syncing the Python environment (uv.lock)"
 uv sync --frozen --quiet
+
+# checkov (make security-scan) pins older boto3/botocore than the project's lock, so it
+# lives in its own uv tool environment rather than in the project's.
+CHECKOV_VERSION=3.3.30
+if ! command -v checkov >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/checkov" ]; then
+  say "installing checkov $CHECKOV_VERSION (uv tool)"
+  timeout 900 uv tool install --quiet "checkov==$CHECKOV_VERSION"
+fi

@@ -353,6 +353,35 @@ class LoadTestSettings(Model):
     retention_days: int = Field(90, ge=1, description="stored results older than this go")
 
 
+class HistorySource(StrEnum):
+    PROMETHEUS = "prometheus"
+    CLOUDWATCH = "cloudwatch"
+    FILE = "file"
+
+
+class PredictiveScaling(Model):
+    """The predictive-scaling flow: where history comes from and how a forecast becomes tasks."""
+
+    history: HistorySource | None = Field(
+        None, description="default: prometheus on the local platform, cloudwatch on AWS"
+    )
+    history_file: str | None = Field(
+        None, description="JSON list of {at, value} request rates, when history is 'file'"
+    )
+    prometheus_url: str = "http://127.0.0.1:9090"
+    request_rate_query: str = "sum(rate(petswipe_http_requests_total[5m]))"
+    history_days: int = Field(7, ge=7, le=35)
+    horizon_hours: int = Field(48, ge=1, le=168)
+    quantile: float = Field(0.9, gt=0.5, lt=1, description="forecast band the plan sizes for")
+    requests_per_task: float = Field(50, gt=0, description="requests/s one task serves at 100 %")
+    target_utilization: float = Field(0.7, gt=0, le=1)
+    min_tasks: int | None = Field(
+        None, ge=1, description="default: service.replicas on AWS, 1 process locally"
+    )
+    max_tasks: int = Field(10, ge=1)
+    lead_minutes: int = Field(10, ge=0, le=60, description="capacity is added this early")
+
+
 class EnvironmentConfig(Model):
     environment: str
     platform: PlatformKind
@@ -365,6 +394,7 @@ class EnvironmentConfig(Model):
     backup: Backup = Backup()
     local: LocalPlatform | None = None
     aws: AwsPlatform | None = None
+    scaling: PredictiveScaling = PredictiveScaling()
 
     @model_validator(mode="after")
     def _platform_section(self) -> EnvironmentConfig:

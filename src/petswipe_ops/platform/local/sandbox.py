@@ -26,6 +26,7 @@ from petswipe_ops.platform.local.haproxy import (
 )
 from petswipe_ops.platform.local.postgres import SandboxPostgres
 from petswipe_ops.platform.local.prometheus import PrometheusScraper
+from petswipe_ops.platform.local.scaler import stop_replicas
 from petswipe_ops.platform.local.services import ProcessRunner, alive, terminate
 from petswipe_ops.platform.router_errors import WithRouterErrors
 from petswipe_ops.platform.seams import VersionInstance, Weights
@@ -209,6 +210,7 @@ class LocalSandbox:
         """Stop every version, HAProxy and the sandbox's PostgreSQL; data and records stay."""
         for instance in self.services.running():
             self.services.stop(instance)
+        stop_replicas(self.run_dir)
         pid = self._router_pid()
         if pid is not None:
             terminate(pid, group=False)

@@ -1,0 +1,1 @@
+"""Predictive scaling: request-rate history, a seasonal forecast and a capacity plan."""

@@ -1,0 +1,3 @@
+output "names" {
+  value = { for key, group in aws_cloudwatch_log_group.this : key => group.name }
+}
