@@ -83,7 +83,10 @@ def terraform_for(config: EnvironmentConfig) -> Terraform:
 
 
 def infra_tests(config: EnvironmentConfig) -> dict[str, Any]:
-    """terraform fmt/validate on the environment's root and the rego policies' own tests."""
+    """terraform fmt/validate on the environment's root, the rego policies' own tests, and
+    the infra tests on the root's plan (encryption, HA, scaling, network, policies)."""
+    from petswipe_ops.infra_tests import require_infra_tests
+
     tf = terraform_for(config)
     tf.check_format()
     tf.init()
@@ -93,7 +96,12 @@ def infra_tests(config: EnvironmentConfig) -> dict[str, Any]:
     if failed:
         names = ", ".join(f"{t.package}.{t.name}" for t in failed)
         raise ReleaseFailed(f"{len(failed)} policy tests failed: {names}; fix the policies.")
-    return {"terraform": "fmt and validate passed", "policy_tests": len(tests.results)}
+    on_plan = require_infra_tests(config, project_root())
+    return {
+        "terraform": f"fmt and validate passed; {on_plan['infra_tests']}",
+        "policy_tests": len(tests.results),
+        **on_plan,
+    }
 
 
 def plan(
