@@ -25,6 +25,7 @@ from petswipe_ops.platform.local.haproxy import (
 )
 from petswipe_ops.platform.local.postgres import SandboxPostgres
 from petswipe_ops.platform.local.prometheus import PrometheusScraper
+from petswipe_ops.platform.local.prometheus_server import PrometheusServer
 from petswipe_ops.platform.local.services import ProcessRunner, alive, terminate
 from petswipe_ops.platform.seams import VersionInstance, Weights
 from petswipe_ops.proc import find_binary, run
@@ -38,6 +39,7 @@ class SandboxStatus(BaseModel):
     router_running: bool
     weights: Weights | None
     versions: list[VersionInstance]
+    prometheus_url: str | None = None
 
 
 def haproxy_binary() -> str:
@@ -74,6 +76,7 @@ class LocalSandbox:
         )
         self.router = HaproxyRouter(HaproxyRuntime(self.socket_path))
         self.metrics = PrometheusScraper()
+        self.prometheus = PrometheusServer(config, self.run_dir)
 
     def _database_url(self) -> str:
         if self.local.database_url:
@@ -122,6 +125,7 @@ class LocalSandbox:
             self._start_router(binary, stable)
         elif restarted:
             self.router.point_stable(stable)
+        self.prometheus.up()
         return self.status()
 
     def canary_traffic(self, release_id: str) -> BackgroundLoad:
@@ -159,6 +163,7 @@ class LocalSandbox:
                 socket_path=self.socket_path,
                 health_path=self.config.service.health_check.path,
                 health_interval_s=self.config.service.health_check.interval_seconds,
+                metrics_port=self.local.router_metrics_port,
             )
         )
         run([binary, "-c", "-q", "-f", str(cfg)], timeout=15)
@@ -198,6 +203,7 @@ class LocalSandbox:
         self.socket_path.unlink(missing_ok=True)
         if self.postgres is not None:
             self.postgres.down()
+        self.prometheus.down()
 
     def status(self) -> SandboxStatus:
         router_running = self._router_running()
@@ -208,4 +214,5 @@ class LocalSandbox:
             router_running=router_running,
             weights=self.router.get_weights() if router_running else None,
             versions=self.services.running(),
+            prometheus_url=self.prometheus.url if self.prometheus.running() else None,
         )
