@@ -110,3 +110,14 @@ backup-verify: setup ## backup controls of $(ENV): RPO, tiers, checksums, encryp
 
 dr-test: setup ## DR drill: restore the latest backup, verify with great-expectations, RTO and RPO
 	@$(OPS) backup dr-test --env $(ENV)
+
+# SLOs and error budgets (Prometheus history, burn-rate alerts, the release freeze)
+.PHONY: slo-status error-budget slo-rules
+slo-status: setup ## SLO, objective, window, SLI, budget left, burn rate per window, alert state of $(ENV)
+	@$(OPS) slo status --env $(ENV)
+
+error-budget: setup ## budget left per SLO of $(ENV) and the time to exhaustion at the 1 h burn rate
+	@$(OPS) slo budget --env $(ENV)
+
+slo-rules: setup ## the Prometheus rules generated from deployments/$(ENV).yaml's SLOs
+	@$(OPS) slo rules --env $(ENV)

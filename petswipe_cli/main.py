@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from petswipe_cli import slo as slo_cli
 from petswipe_ops import migrations, pipeline, policy
 from petswipe_ops.backup import controls as backup_controls
 from petswipe_ops.backup import drill as backup_drill
@@ -44,6 +45,7 @@ db_app = typer.Typer(help="Database migrations of an environment.")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(tf_app, name="tf")
 app.add_typer(db_app, name="db")
+app.add_typer(slo_cli.app, name="slo")
 
 Env = Annotated[str, typer.Option("--env", "-e", help="environment: deployments/<env>.yaml")]
 
