@@ -1,10 +1,10 @@
 """Prometheus recording and alerting rules generated from the SLO specs, as Sloth does.
 
-Three groups per environment: the error ratio of each SLI over every alert window;
-metadata (objective, budget, burn rates, budget remaining over the SLO's own window);
-and the workbook's page and ticket alerts, one rule per window pair so an alert says
-which pair fired. The library's report computes the same figures from the raw counters,
-so the two can be checked against each other.
+Per SLO: the error ratio of its SLI over every alert window; metadata (objective,
+budget, burn rates, budget remaining over the SLO's own window); and the workbook's page
+and ticket alerts, one rule per window pair so an alert says which pair fired. The
+library's report computes its own figures from the event counts and its own alert
+states, so the two can be checked against each other.
 """
 
 from __future__ import annotations
@@ -125,21 +125,17 @@ def alert_rules(config: EnvironmentConfig, slo: SloSpec) -> list[dict[str, Any]]
 
 
 def rule_groups(config: EnvironmentConfig) -> dict[str, Any]:
-    env = config.environment
+    """One group per SLO, recordings first: rules of a group run in order at one evaluation,
+    so an alert sees the ratios of that same evaluation, not the previous one."""
     return {
         "groups": [
             {
-                "name": f"slo-sli-recordings-{env}",
-                "rules": [r for slo in config.slos for r in recording_rules(config, slo)],
-            },
-            {
-                "name": f"slo-meta-recordings-{env}",
-                "rules": [r for slo in config.slos for r in metadata_rules(config, slo)],
-            },
-            {
-                "name": f"slo-alerts-{env}",
-                "rules": [r for slo in config.slos for r in alert_rules(config, slo)],
-            },
+                "name": f"slo-{config.environment}-{slo.name}",
+                "rules": recording_rules(config, slo)
+                + metadata_rules(config, slo)
+                + alert_rules(config, slo),
+            }
+            for slo in config.slos
         ]
     }
 
