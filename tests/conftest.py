@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.moto_server",
     "tests.fixtures.postgres",
     "tests.fixtures.prefect_server",
+    "tests.fixtures.receiver",
 ]
 
 # Prefect servers started by the tests send no telemetry (the network is closed).
