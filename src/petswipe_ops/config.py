@@ -228,6 +228,9 @@ class LocalPlatform(Model):
     router_metrics_port: int = Field(
         18085, ge=1024, le=65535, description="HAProxy's built-in Prometheus exporter"
     )
+    prometheus_scrape_seconds: int = Field(
+        15, ge=1, le=300, description="how often Prometheus scrapes the router and the versions"
+    )
 
 
 class AwsPlatform(Model):

@@ -24,7 +24,6 @@ from petswipe_ops.slo.rules import write_rules
 
 INSTALL_HINT = "install it with `apt-get install prometheus` (Debian) or `brew install prometheus`"
 MIN_RETENTION_DAYS = 31
-SCRAPE_INTERVAL = "15s"
 START_TIMEOUT_S = 30.0
 
 
@@ -45,9 +44,10 @@ def retention_days(config: EnvironmentConfig) -> int:
 def render_config(
     config: EnvironmentConfig, *, router_metrics_port: int, service_ports: tuple[int, ...]
 ) -> str:
+    scrape = config.local.prometheus_scrape_seconds if config.local else 15
     document = {
         "global": {
-            "scrape_interval": SCRAPE_INTERVAL,
+            "scrape_interval": f"{scrape}s",
             "evaluation_interval": config.slo_alerting.evaluation_interval,
             "external_labels": {"environment": config.environment},
         },
