@@ -1,8 +1,10 @@
 """The report, the rules and the release freeze on weeks of backfilled history.
 
-Two environments share one real Prometheus (their series told apart by `job`): `steady`
-burns 0.2x with one short blip, `burning` spent its 30-day budget in an eight-hour
-incident five days ago and has burned 25x for the last 40 minutes.
+Two environments share one real Prometheus (their series told apart by `job`), filled
+through its remote-write receiver with 31 days of history ending now, so it evaluates the
+generated rules on them in real time: `steady` burns 0.2x with one short blip, `burning`
+spent its 30-day budget in an eight-hour incident five days ago and has burned 25x for the
+last 40 minutes.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from petswipe_ops.slo.reporting import produce_report
 from petswipe_ops.slo.rules import write_rules
 from petswipe_ops.slo.windows import windows_of
 from tests.conftest import free_ports
-from tests.fixtures.prometheus import backfill, prometheus_on, query
-from tests.fixtures.slo_history import Segment, openmetrics
+from tests.fixtures.prometheus import load_rules, prometheus_on, query
+from tests.fixtures.remote_write import push
+from tests.fixtures.slo_history import Segment, router_samples
 
 pytestmark = pytest.mark.integration
 
@@ -63,12 +66,12 @@ def backfilled(make_project, tmp_path):
     configs = {n: load_environment(n, project_root()) for n in ("steady", "burning")}
     home = tmp_path / "prometheus"
     home.mkdir()
-    # The history ends now: Prometheus evaluates rules only in real time, after the
-    # newest backfilled block, and its 5 m window must still hold a few samples then.
-    end = math.floor(time.time()) - 1
-    backfill(home / "data", openmetrics({"steady": steady(), "burning": burning()}, end))
     rules = [write_rules(c, home / f"rules-{n}.yml") for n, c in configs.items()]
-    with prometheus_on(home, port, rules) as running:
+    with prometheus_on(home, port, [], remote_write=True) as running:
+        # The history ends now: Prometheus evaluates rules only in real time, from now on.
+        end = math.floor(time.time())
+        push(running, router_samples({"steady": steady(), "burning": burning()}, end))
+        load_rules(home, running, rules)
         yield configs, running
 
 
