@@ -19,7 +19,7 @@ import yaml
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import SandboxError
 from petswipe_ops.platform.local.services import alive, terminate
-from petswipe_ops.proc import find_binary, run
+from petswipe_ops.proc import find_binary
 from petswipe_ops.slo.rules import write_rules
 
 INSTALL_HINT = "install it with `apt-get install prometheus` (Debian) or `brew install prometheus`"
@@ -97,7 +97,6 @@ class PrometheusServer:
         if not self.config_path.is_file() or self.config_path.read_text() != text:
             self.config_path.write_text(text)
         write_rules(self.config, self.rules_path)
-        run([promtool_binary(), "check", "config", str(self.config_path)], timeout=30)
 
     def pid(self) -> int | None:
         try:
