@@ -162,7 +162,7 @@ def history_seconds(
     if not with_data:
         return 0.0
     first = with_data[0]
-    if first <= series.times[0] or step <= MIN_STEP_S:
+    if first <= at - slo.window_seconds + step or step <= MIN_STEP_S:
         return at - first + step
     fine = source.series(slo, first - step + MIN_STEP_S, first, MIN_STEP_S)
     early = [t for t, n in zip(fine.times, fine.total, strict=True) if n > 0]

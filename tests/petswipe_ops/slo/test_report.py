@@ -33,10 +33,9 @@ class FixedRatios:
     def series(self, slo, start, end, step):
         times = [start + i * step for i in range(int((end - start) // step) + 1)]
         ratio = self.ratios.get(slo.window_seconds, 0.0)
-        total = [
-            self.per_second * step if self.history is None or end - t < self.history else 0.0
-            for t in times
-        ]
+        # Like Prometheus, no point at all where there is no data yet.
+        times = [t for t in times if self.history is None or end - t < self.history]
+        total = [self.per_second * step for _ in times]
         return EventSeries(times=times, total=total, bad=[n * ratio for n in total])
 
 
