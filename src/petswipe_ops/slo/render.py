@@ -130,6 +130,8 @@ def _burndown_panel(status: SloStatus, top: int) -> list[str]:
     path = " ".join(f"{x0 + (t - t0) / (t1 - t0) * (x1 - x0):.1f},{y(v):.1f}" for t, v in points)
     out.append(f'<line x1="{x0}" x2="{x1}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#c00"/>')
     out.append(f'<polyline points="{path}" fill="none" stroke="#06c" stroke-width="1.5"/>')
+    last_x, last_y = path.rsplit(" ", 1)[-1].split(",")
+    out.append(f'<circle cx="{last_x}" cy="{last_y}" r="3" fill="#06c"/>')
     out.append(f'<text x="{x0 - 5}" y="{y0 + 4}" font-size="10" text-anchor="end">100 %</text>')
     out.append(f'<text x="{x0 - 5}" y="{y(0) + 4:.1f}" font-size="10" text-anchor="end">0 %</text>')
     return out
