@@ -19,6 +19,17 @@ from petswipe_ops.slo.source import PrometheusSource
 pytestmark = pytest.mark.integration
 
 
+def wait_for_first_scrape(url: str) -> None:
+    """Until Prometheus scraped the router: events before its first scrape are not history."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        reply = httpx.get(f"{url}/api/v1/query", params={"query": 'up{job="haproxy"} == 1'})
+        if reply.json()["data"]["result"]:
+            return
+        time.sleep(0.5)
+    raise AssertionError("Prometheus never scraped HAProxy's exporter")
+
+
 def wait_for_errors(url: str, config) -> None:
     """Until Prometheus has scraped enough to see the 5xx over 5 minutes."""
     source = PrometheusSource(url)
@@ -48,6 +59,7 @@ def test_sandbox_history_commands_and_flow(make_project, receiver, monkeypatch, 
     faulty = sandbox.services.start("9.9.9", "candidate", {"PETSWIPE_FAULT_ERROR_RATE": "0.2"})
     sandbox.router.attach_candidate(faulty)
     sandbox.router.set_candidate_weight(50)
+    wait_for_first_scrape(status.prometheus_url)
     with httpx.Client(base_url=status.router_url, timeout=5) as client:
         codes = [client.get("/api/pets").status_code for _ in range(400)]
     assert 10 < codes.count(500) < 80
