@@ -90,6 +90,9 @@ def test_sandbox_history_commands_and_flow(make_project, receiver, monkeypatch, 
     assert {t["dedup_key"] for t in triggers} >= {"petswipe-slo-local-availability"}
     assert len(triggers) == len({t["dedup_key"] for t in triggers})
     assert "sandbox-routing-key" not in latest.model_dump_json()
+    sandbox.down()
+    assert not sandbox.prometheus.running() and sandbox.prometheus.pid() is None
+    assert any(sandbox.prometheus.data_dir.iterdir()), "the history stays for the next up"
 
 
 def test_unknown_environment_is_one_sentence():
