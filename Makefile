@@ -145,3 +145,14 @@ cost-report: setup ## Cost Explorer spend of $(ENV) by cost allocation tag: tabl
 
 predictive-scaling: setup ## forecast 48 h of load from 7 days of history and schedule capacity ahead of it
 	@$(OPS) infra predictive-scaling $(call arg,env,ENV)
+
+# SLOs and error budgets (Prometheus history, burn-rate alerts, the release freeze)
+.PHONY: slo-status error-budget slo-rules
+slo-status: setup ## SLO, objective, window, SLI, budget left, burn rate per window, alert state of $(ENV)
+	@$(OPS) slo status $(call arg,env,ENV)
+
+error-budget: setup ## budget left per SLO of $(ENV) and the time to exhaustion at the 1 h burn rate
+	@$(OPS) slo budget $(call arg,env,ENV)
+
+slo-rules: setup ## the Prometheus rules generated from deployments/$(ENV).yaml's SLOs
+	@$(OPS) slo rules $(call arg,env,ENV)

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from petswipe_cli import backup, db, infra, load_test, release, sandbox, ui
+from petswipe_cli import backup, db, infra, load_test, release, sandbox, slo, ui
 
 app = typer.Typer(help="PetSwipe ops pipelines.", no_args_is_help=True, add_completion=False)
 app.add_typer(release.app)
@@ -19,6 +19,7 @@ app.add_typer(ui.app)
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(db.app, name="db")
 app.add_typer(backup.app, name="backup")
+app.add_typer(slo.app, name="slo")
 
 
 def main() -> None:

@@ -46,3 +46,5 @@ def _print_status(status) -> None:
         )
     for instance in status.versions:
         typer.echo(f"{instance.role}: {instance.version} at {instance.endpoint}")
+    if status.prometheus_url:
+        typer.echo(f"prometheus {status.prometheus_url}: up (SLO history; make slo-status)")

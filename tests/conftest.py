@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.moto_server",
     "tests.fixtures.postgres",
     "tests.fixtures.prefect_server",
+    "tests.fixtures.receiver",
 ]
 
 # Prefect servers started by the tests send no telemetry (the network is closed).
@@ -72,10 +73,12 @@ class Project:
         (self.root / "deployments" / f"{environment}.yaml").write_text(yaml.safe_dump(data))
 
     def set_local_ports(self, environment: str, source: str = "local") -> None:
-        router, stable, candidate, database = free_ports(4)
+        router, stable, candidate, database, prometheus, exporter = free_ports(6)
 
         def ports(data):
             data["local"]["router_port"] = router
+            data["local"]["prometheus_port"] = prometheus
+            data["local"]["router_metrics_port"] = exporter
             data["local"]["service_ports"] = [stable, candidate]
             if data["local"].get("postgres"):
                 data["local"]["postgres"]["port"] = database
@@ -120,6 +123,9 @@ def _stop_sandboxes(project: Project) -> None:
         if router.is_file():
             for pid in router.read_text().split():
                 terminate(int(pid), group=False)
+        prometheus = run / "prometheus" / "prometheus.pid"
+        if prometheus.is_file():
+            terminate(int(prometheus.read_text().strip()))
         _stop_postgres(run)
 
 

@@ -289,6 +289,15 @@ class LocalPlatform(Model):
     postgres: LocalPostgres | None = Field(
         None, description="run the service on a PostgreSQL cluster the sandbox starts itself"
     )
+    prometheus_port: int = Field(
+        18084, ge=1024, le=65535, description="the sandbox's Prometheus server (SLO history)"
+    )
+    router_metrics_port: int = Field(
+        18085, ge=1024, le=65535, description="HAProxy's built-in Prometheus exporter"
+    )
+    prometheus_scrape_seconds: int = Field(
+        15, ge=1, le=300, description="how often Prometheus scrapes the router and the versions"
+    )
 
     @field_validator("service_ports")
     @classmethod
@@ -382,6 +391,152 @@ class PredictiveScaling(Model):
     lead_minutes: int = Field(10, ge=0, le=60, description="capacity is added this early")
 
 
+DURATION = re.compile(r"^(\d+)(m|h|d)$")
+DURATION_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> int:
+    """`5m`, `6h`, `30d` in seconds (Prometheus' duration units this project uses)."""
+    match = DURATION.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"'{text}' is not a duration like 5m, 6h or 30d")
+    return int(match.group(1)) * DURATION_SECONDS[match.group(2)]
+
+
+class EventsIndicator(Model):
+    """Good/total events: requests answered without a 5xx, out of all requests.
+
+    `router` counts what users see at the router (HAProxy, the ALB); `service` counts
+    what the service itself answered.
+    """
+
+    kind: Literal["events"] = "events"
+    source: Literal["router", "service"] = "router"
+
+
+class LatencyIndicator(Model):
+    """Requests answered within `threshold_ms`, out of all requests.
+
+    A percentile SLO "p95 under 500 ms" is the ratio SLO "95 % of requests within
+    500 ms", which a histogram bucket counts exactly; the threshold must be a bucket
+    bound of the service's latency histogram.
+    """
+
+    kind: Literal["latency"] = "latency"
+    threshold_ms: float = Field(gt=0)
+
+
+class SloSpec(Model):
+    """One SLO in the shape of OpenSLO: an indicator, an objective, a rolling window."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")
+    description: str = ""
+    objective: float = Field(gt=0, lt=1, description="share of good events, e.g. 0.999")
+    window: str = Field("30d", description="rolling window: 1h, 24h, 30d ...")
+    indicator: Annotated[EventsIndicator | LatencyIndicator, Field(discriminator="kind")]
+
+    @field_validator("window")
+    @classmethod
+    def _duration(cls, window: str) -> str:
+        duration_seconds(window)
+        return window
+
+    @property
+    def window_seconds(self) -> int:
+        return duration_seconds(self.window)
+
+    @property
+    def budget(self) -> float:
+        """The error budget as a ratio of events: 1 - objective."""
+        return 1 - self.objective
+
+
+def seed_slos() -> list[SloSpec]:
+    """The seed's five SLOs."""
+    return [
+        SloSpec(
+            name="availability",
+            description="requests through the router answered without a 5xx",
+            objective=0.999,
+            window="30d",
+            indicator=EventsIndicator(source="router"),
+        ),
+        SloSpec(
+            name="latency-p50",
+            description="half of the requests within 200 ms",
+            objective=0.5,
+            window="24h",
+            indicator=LatencyIndicator(threshold_ms=200),
+        ),
+        SloSpec(
+            name="latency-p95",
+            description="95 % of the requests within 500 ms",
+            objective=0.95,
+            window="24h",
+            indicator=LatencyIndicator(threshold_ms=500),
+        ),
+        SloSpec(
+            name="latency-p99",
+            description="99 % of the requests within 1000 ms",
+            objective=0.99,
+            window="24h",
+            indicator=LatencyIndicator(threshold_ms=1000),
+        ),
+        SloSpec(
+            name="error-rate",
+            description="server errors of the service under 0.1 % over an hour",
+            objective=0.999,
+            window="1h",
+            indicator=EventsIndicator(source="service"),
+        ),
+    ]
+
+
+class PagerDutySettings(Model):
+    events_url: str = Field(
+        "https://events.pagerduty.com/v2/enqueue", description="Events API v2 endpoint"
+    )
+    routing_key_env: str = Field(
+        "PETSWIPE_PAGERDUTY_ROUTING_KEY", description="variable holding the routing key"
+    )
+    routing_key_block: str = Field(
+        "petswipe-pagerduty-routing-key", description="Prefect Secret block holding it"
+    )
+    timeout_seconds: float = Field(10, gt=0)
+    attempts: int = Field(5, ge=1, le=10, description="tries of one event on 429/5xx")
+    backoff_seconds: float = Field(1.0, ge=0, description="first retry delay, doubled each time")
+
+
+class SloAlerting(Model):
+    """Where SLO history comes from and where its alerts go."""
+
+    prometheus_url: str | None = Field(
+        None, description="Prometheus HTTP API; local default: the sandbox's own server"
+    )
+    prometheus_selector: str = Field(
+        "", description='extra label matchers for every SLI series, e.g. job="petswipe"'
+    )
+    evaluation_interval: str = Field("1m", description="how often Prometheus evaluates rules")
+    budget_low_below: float = Field(
+        0.25, gt=0, lt=1, description="budget left under which a warning goes out"
+    )
+    pagerduty: PagerDutySettings = PagerDutySettings()
+    slack_webhook_env: str = Field(
+        "PETSWIPE_NOTIFY_WEBHOOK", description="variable holding a Slack incoming-webhook URL"
+    )
+    sns_topic_arn: str | None = Field(None, description="AWS: topic for tickets and warnings")
+    report_base_url: str | None = Field(
+        None, description="where reports are browsable; default: file:// links to the run folder"
+    )
+    report_retention_days: int = Field(35, ge=1)
+
+    @field_validator("evaluation_interval")
+    @classmethod
+    def _interval(cls, interval: str) -> str:
+        duration_seconds(interval)
+        return interval
+
+
 class EnvironmentConfig(Model):
     environment: str
     platform: PlatformKind
@@ -395,6 +550,17 @@ class EnvironmentConfig(Model):
     local: LocalPlatform | None = None
     aws: AwsPlatform | None = None
     scaling: PredictiveScaling = PredictiveScaling()
+
+    slos: list[SloSpec] = Field(default_factory=seed_slos)
+    slo_alerting: SloAlerting = SloAlerting()
+
+    @field_validator("slos")
+    @classmethod
+    def _unique_slo_names(cls, slos: list[SloSpec]) -> list[SloSpec]:
+        names = [s.name for s in slos]
+        if len(names) != len(set(names)):
+            raise ValueError(f"SLO names must be unique, not {names}")
+        return slos
 
     @model_validator(mode="after")
     def _platform_section(self) -> EnvironmentConfig:

@@ -20,6 +20,8 @@ from petswipe_ops.config import available_environments
 from petswipe_ops.errors import ConfigError
 
 RELEASE_ENTRYPOINT = "flows/release.py:release"
+SLO_REPORT_ENTRYPOINT = "flows/slo_report.py:slo_report"
+SLO_REPORT_CRON = "*/15 * * * *"
 AWS_PREFECT_YAML = Path("deploy/aws/prefect.yaml")
 
 
@@ -50,6 +52,28 @@ def release_deployments(prefect_yaml: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
+def slo_report_problems(root: Path) -> list[str]:
+    """Every environment needs an slo-report deployment on the seed's 15-minute schedule."""
+    found = []
+    reports = {
+        (d.get("parameters") or {}).get("environment", "local"): d
+        for d in _deployments(root / "prefect.yaml")
+        if d.get("entrypoint") == SLO_REPORT_ENTRYPOINT
+    }
+    for environment in available_environments(root):
+        deployment = reports.get(environment)
+        if deployment is None:
+            found.append(f"prefect.yaml has no slo-report deployment for '{environment}'")
+            continue
+        crons = [s.get("cron") for s in deployment.get("schedules") or []]
+        if SLO_REPORT_CRON not in crons:
+            found.append(
+                f"slo-report/{deployment.get('name')} in prefect.yaml runs on "
+                f"{crons or 'no schedule'}, not every 15 minutes ('{SLO_REPORT_CRON}')"
+            )
+    return found
+
+
 def problems(root: Path) -> list[str]:
     """Each thing wrong with the release deployments of prefect.yaml and of
     deploy/aws/prefect.yaml, as a sentence part."""
@@ -70,7 +94,7 @@ def problems(root: Path) -> list[str]:
                     f"global concurrency limit release-{environment} already keeps one release "
                     f"at a time (release.collision_strategy in deployments/{environment}.yaml)"
                 )
-    return found
+    return found + slo_report_problems(root)
 
 
 def check(root: Path) -> None:

@@ -63,7 +63,10 @@ def test_an_environment_without_a_release_deployment_is_named(root):
     path = root / "deployments" / "qa.yaml"
     path.write_text(path.read_text().replace("environment: local", "environment: qa"))
 
-    assert deployment_spec.problems(root) == ["prefect.yaml has no release deployment for 'qa'"]
+    assert deployment_spec.problems(root) == [
+        "prefect.yaml has no release deployment for 'qa'",
+        "prefect.yaml has no slo-report deployment for 'qa'",
+    ]
 
 
 def test_a_broken_prefect_yaml_is_one_sentence(root):

@@ -25,9 +25,25 @@ def render_config(
     socket_path: Path,
     health_path: str,
     health_interval_s: int,
+    metrics_port: int | None = None,
 ) -> str:
-    """HAProxy config: one frontend, a stable server at 100 and a parked candidate at 0."""
+    """HAProxy config: one frontend, a stable server at 100 and a parked candidate at 0.
+
+    With `metrics_port`, a second frontend serves HAProxy's built-in Prometheus exporter
+    (requests, status classes and response times per frontend, backend and server).
+    """
     check = f"check inter {health_interval_s}s fall 2 rise 1"
+    exporter = (
+        [
+            "frontend prometheus",
+            f"    bind 127.0.0.1:{metrics_port}",
+            "    http-request use-service prometheus-exporter if { path /metrics }",
+            "    no log",
+            "",
+        ]
+        if metrics_port
+        else []
+    )
     return "\n".join(
         [
             "global",
@@ -51,6 +67,7 @@ def render_config(
             f"    server stable 127.0.0.1:{stable_port} weight 100 {check}",
             f"    server candidate 127.0.0.1:{candidate_port} weight 0 disabled {check}",
             "",
+            *exporter,
         ]
     )
 

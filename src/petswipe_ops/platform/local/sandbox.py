@@ -26,6 +26,7 @@ from petswipe_ops.platform.local.haproxy import (
 )
 from petswipe_ops.platform.local.postgres import SandboxPostgres
 from petswipe_ops.platform.local.prometheus import PrometheusScraper
+from petswipe_ops.platform.local.prometheus_server import PrometheusServer
 from petswipe_ops.platform.local.scaler import stop_replicas
 from petswipe_ops.platform.local.services import ProcessRunner, alive, terminate
 from petswipe_ops.platform.router_errors import WithRouterErrors
@@ -41,6 +42,7 @@ class SandboxStatus(BaseModel):
     router_running: bool
     weights: Weights | None
     versions: list[VersionInstance]
+    prometheus_url: str | None = None
 
 
 def haproxy_binary() -> str:
@@ -79,6 +81,7 @@ class LocalSandbox:
         self.metrics = WithRouterErrors(
             PrometheusScraper(), HaproxyServerErrors(self.router.runtime)
         )
+        self.prometheus = PrometheusServer(config, self.run_dir)
 
     def _database_url(self) -> str:
         if self.local.database_url:
@@ -127,6 +130,7 @@ class LocalSandbox:
             self._start_router(binary, stable)
         elif restarted:
             self.router.point_stable(stable)
+        self.prometheus.up()
         return self.status()
 
     def canary_traffic(self, release_id: str) -> BackgroundLoad:
@@ -178,6 +182,7 @@ class LocalSandbox:
                 socket_path=self.socket_path,
                 health_path=self.config.service.health_check.path,
                 health_interval_s=self.config.service.health_check.interval_seconds,
+                metrics_port=self.local.router_metrics_port,
             )
         )
         run([binary, "-c", "-q", "-f", str(cfg)], timeout=15)
@@ -218,6 +223,7 @@ class LocalSandbox:
         self.socket_path.unlink(missing_ok=True)
         if self.postgres is not None:
             self.postgres.down()
+        self.prometheus.down()
 
     def status(self) -> SandboxStatus:
         router_running = self._router_running()
@@ -228,4 +234,5 @@ class LocalSandbox:
             router_running=router_running,
             weights=self.router.get_weights() if router_running else None,
             versions=self.services.running(),
+            prometheus_url=self.prometheus.url if self.prometheus.running() else None,
         )

@@ -1,7 +1,8 @@
-"""Notifications of failed scheduled operations: a Slack-style incoming webhook.
+"""Notifications: the `Notifier` seam (base), PagerDuty, Slack and SNS behind it.
 
-The webhook URL is a secret (it grants posting), so it comes from an environment variable
-and is never logged; without one, the caller logs the message instead.
+`notify()` below is the plain-text webhook of failed scheduled operations (backups, DR
+drills). The webhook URL is a secret (it grants posting), so it comes from an environment
+variable and is never logged; without one, the caller logs the message instead.
 """
 
 from __future__ import annotations
