@@ -18,7 +18,7 @@ OPS := $(UV) run --frozen petswipe-ops
 # User variables reach the command line through the environment (PETSWIPE_ARG_<NAME>),
 # never pasted into a recipe: no shell parses a value such as `1.2.0;touch x`, $(value ...)
 # keeps make from expanding one, and the CLI receives it as one argument and validates it.
-USER_VARS := ENV VERSION FAULT BUDGET SCENARIO STEPS PORT RUN REASON SCALE RATE_SCALE
+USER_VARS := ENV VERSION FAULT BUDGET OVERRIDE SCENARIO STEPS PORT RUN REASON SCALE RATE_SCALE
 $(foreach var,$(USER_VARS),$(eval export PETSWIPE_ARG_$(var) = $$(value $(var))))
 unexport $(USER_VARS) AUTO_APPROVE REJECT
 # $(call arg,option,NAME): "--option=<value of NAME>"; $(call opt,...): the same, if NAME is set.
@@ -53,10 +53,10 @@ test: setup ## run the test suite (unit and integration)
 lint: setup ## ruff lint and format check
 	@$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
 
-release: setup ## make release ENV=local VERSION=1.2.0 [FAULT=error_rate=0.05|latency_ms=800] [BUDGET=0..1]
+release: setup ## make release ENV=local VERSION=1.2.0 [FAULT=error_rate=0.05|latency_ms=800] [OVERRIDE="why, with the budget spent"]
 	@$(call need,VERSION,release)
 	@$(OPS) release $(call arg,env,ENV) $(call arg,version,VERSION) $(call opt,fault,FAULT) \
-		$(call opt,error-budget,BUDGET) $(APPROVAL)
+		$(call opt,error-budget,BUDGET) $(call opt,budget-override,OVERRIDE) $(APPROVAL)
 
 deploy-canary: setup ## only the canary: make deploy-canary ENV=local VERSION=1.2.0
 	@$(call need,VERSION,deploy-canary)

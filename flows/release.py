@@ -108,7 +108,7 @@ def _stages(run: ReleaseRun, request: ReleaseRequest, *, full: bool) -> None:
         stages.backup(run)
         stages.migrate(run)
     candidate = stages.start_candidate(run, request.fault)
-    _canary(run, candidate, request.error_budget_remaining)
+    _canary(run, candidate)
     stages.finalize(run, candidate)
 
 
@@ -148,7 +148,7 @@ def _wait_for_person(config: EnvironmentConfig) -> ApprovalAnswer:
     )
 
 
-def _canary(run: ReleaseRun, candidate: VersionInstance, budget: float | None) -> None:
+def _canary(run: ReleaseRun, candidate: VersionInstance) -> None:
     config = run.config
     steps = config.canary.steps
     progress = create_progress_artifact(
@@ -156,12 +156,12 @@ def _canary(run: ReleaseRun, candidate: VersionInstance, budget: float | None) -
     )
     with run.platform.canary_traffic(run.release_id) as traffic:
         for index, weight in enumerate(steps, start=1):
-            result = stages.canary_step(run, candidate, weight, traffic, budget)
+            result = stages.canary_step(run, candidate, weight, traffic)
             while result.timed_out and result.verdict is Verdict.CONTINUE:
                 question = f"{weight}% step: {result.decision.reason}"
                 get_run_logger().warning("canary needs a decision: %s", question)
                 run.keep_observing(_wait_for_person(config), question)
-                result = stages.canary_step(run, candidate, weight, traffic, budget)
+                result = stages.canary_step(run, candidate, weight, traffic)
             update_progress_artifact(
                 progress,
                 100 * index / len(steps),

@@ -43,7 +43,10 @@ AutoApprove = Annotated[
 ]
 ErrorBudget = Annotated[
     float | None,
-    typer.Option(help="share of the error budget left, 0..1: 0 refuses, under 0.5 is stricter"),
+    typer.Option(
+        help="share of the error budget left, 0..1, instead of the latest SLO report's: "
+        "0 refuses, under 0.5 is stricter"
+    ),
 ]
 INTERRUPTED_EXIT = 130
 
@@ -88,6 +91,7 @@ def release_request(
     fault: str | None,
     auto_approve: bool,
     error_budget: float | None = None,
+    budget_override: str | None = None,
 ) -> ReleaseRequest:
     return pipeline.validate_request(
         {
@@ -96,6 +100,7 @@ def release_request(
             "fault": fault or None,
             "auto_approve": auto_approve,
             "error_budget_remaining": error_budget,
+            "budget_override_reason": budget_override,
             "requested_by": os.environ.get("PETSWIPE_REQUESTED_BY") or getpass.getuser(),
         }
     )
@@ -110,11 +115,15 @@ def release(
     fault: Fault = None,
     auto_approve: AutoApprove = False,
     error_budget: ErrorBudget = None,
+    budget_override: Annotated[
+        str | None,
+        typer.Option(help="release although the SLO report says the budget is spent: why"),
+    ] = None,
 ):
     """The whole pipeline: test, plan, policy, approve, apply, backup, migrate, canary, finalize."""
     from flows.release import release as release_flow
 
-    request = release_request(env, version, fault, auto_approve, error_budget)
+    request = release_request(env, version, fault, auto_approve, error_budget, budget_override)
     raise typer.Exit(run_release(request, release_flow))
 
 

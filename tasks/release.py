@@ -80,7 +80,6 @@ def canary_step(
     candidate: VersionInstance,
     weight: int,
     traffic: Traffic,
-    budget_remaining: float | None = None,
 ) -> StepResult:
     logger = get_run_logger()
     logged_at = -LOG_EVERY_SECONDS
@@ -99,7 +98,6 @@ def canary_step(
         candidate,
         weight,
         traffic,
-        budget_remaining=budget_remaining,
         on_observation=observed,
         on_read_error=read_failed,
         should_stop=raise_if_cancelled,

@@ -24,6 +24,7 @@ from petswipe_ops.platform import open_platform
 from petswipe_ops.platform.seams import Platform
 from petswipe_ops.record import ReleaseLedger
 from petswipe_ops.release import ReleaseRequest, parse_parameters
+from petswipe_ops.slo.freeze import BudgetVerdict, check_release_budget
 from petswipe_ops.terraform import PlanSummary, Terraform, find_terraform, summarize_plan
 
 
@@ -56,9 +57,27 @@ def guard(request: ReleaseRequest) -> EnvironmentConfig:
         raise ConfigError("faults can only be injected into the local sandbox; drop `fault`.")
     if request.error_budget_remaining is not None:
         check_error_budget(request.error_budget_remaining)
+    if request.budget_override_reason is not None and not request.budget_override_reason.strip():
+        raise ConfigError("an error-budget override needs a reason; say why the release must go.")
     open_platform(config).preflight()
     find_terraform()
     return config
+
+
+def release_budget(config: EnvironmentConfig, request: ReleaseRequest) -> BudgetVerdict:
+    """The error budget this release goes with: the one the request states, else the latest
+    SLO report's; a spent one raises ErrorBudgetSpent with the figures, unless the request
+    gives an override reason (which is recorded)."""
+    if request.error_budget_remaining is not None:
+        check_error_budget(request.error_budget_remaining)
+        return BudgetVerdict(
+            environment=config.environment,
+            budget_remaining=request.error_budget_remaining,
+            tighten=request.error_budget_remaining < config.canary.sequential.budget_tighten_below,
+            note=f"{request.error_budget_remaining:.0%} of the error budget left, as the request "
+            "states",
+        )
+    return check_release_budget(config.environment, request.budget_override_reason, config=config)
 
 
 def ledger(environment: str) -> ReleaseLedger:

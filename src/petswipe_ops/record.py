@@ -108,6 +108,7 @@ class ReleaseRecord(BaseModel):
     stages: list[StageRecord] = Field(default_factory=list)
     decisions: list[Decision] = Field(default_factory=list)
     final_weights: dict[str, int] | None = None
+    budget_remaining: float | None = None
     journal: list[JournalEntry] = Field(default_factory=list)
 
     def stage(self, name: str) -> StageRecord | None:

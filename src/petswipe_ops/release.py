@@ -105,6 +105,12 @@ class ReleaseRequest(BaseModel):
         None,
         description="local sandbox only: inject faults, e.g. error_rate=0.05 or latency_ms=800",
     )
+    budget_override_reason: str | None = Field(
+        None,
+        max_length=500,
+        description="release although the latest SLO report says the error budget is spent; "
+        "the reason is recorded",
+    )
     error_budget_remaining: float | None = Field(
         None,
         ge=0,

@@ -153,13 +153,23 @@ class ReleaseRun:
         tools: ReleaseTools | None = None,
         book: ReleaseLedger | None = None,
     ) -> ReleaseRun:
-        """Check the request against the environment's rules, then open its record."""
+        """Check the request against the environment's rules and its error budget, then open
+        its record; a spent budget (without an override reason) refuses it here."""
         check_approval_rules(config, request)
+        budget = pipeline.release_budget(config, request)
         book = book or pipeline.ledger(config.environment)
         record = book.create(config.environment, request.version, str(request.fault or "none"))
-        if flow_run_id:
-            book.update(record.release_id, flow_run_id=flow_run_id)
-        return cls(config, record.release_id, platform=platform, tools=tools, book=book)
+        book.update(
+            record.release_id, flow_run_id=flow_run_id, budget_remaining=budget.budget_remaining
+        )
+        run = cls(config, record.release_id, platform=platform, tools=tools, book=book)
+        run._decide("budget", DecisionVerdict.ALLOW, budget.note, budget)
+        return run
+
+    @property
+    def budget_remaining(self) -> float | None:
+        """The error budget left that the gate tightens on (None: unknown, untightened)."""
+        return self.record.budget_remaining
 
     @property
     def record(self) -> ReleaseRecord:
@@ -331,7 +341,6 @@ class ReleaseRun:
         weight: int,
         traffic: Traffic,
         *,
-        budget_remaining: float | None = None,
         on_observation: Callable[[GateDecision, float], None] = lambda decision, elapsed: None,
         on_read_error: Callable[[Exception, int], None] = lambda exc, failures: None,
         should_stop: Callable[[], None] = lambda: None,
@@ -357,7 +366,7 @@ class ReleaseRun:
                 metrics=self.platform.metrics,
                 candidate=candidate,
                 stable=stable,
-                gate=build_gate(self.config.canary, budget_remaining),
+                gate=build_gate(self.config.canary, self.budget_remaining),
                 canary=self.config.canary,
                 slo=self.config.slo,
                 on_observation=on_observation,
