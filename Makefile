@@ -110,3 +110,9 @@ backup-verify: setup ## backup controls of $(ENV): RPO, tiers, checksums, encryp
 
 dr-test: setup ## DR drill: restore the latest backup, verify with great-expectations, RTO and RPO
 	@$(OPS) backup dr-test --env $(ENV)
+
+# Secret rotation (Secrets Manager's four steps; local store or AWS)
+SECRET ?=
+.PHONY: rotate-secrets
+rotate-secrets: setup ## rotate secrets: make rotate-secrets ENV=local [SECRET=db|api-key|jwt]
+	@$(OPS) secrets rotate --env $(ENV) $(if $(SECRET),--secret $(SECRET))

@@ -595,6 +595,11 @@ def backup_keygen():
     typer.echo(Fernet.generate_key().decode())
 
 
+from petswipe_cli import secrets as secrets_cli  # noqa: E402
+
+app.add_typer(secrets_cli.app, name="secrets")
+
+
 def main() -> None:
     app(prog_name="petswipe-ops")
 

@@ -8,6 +8,9 @@ can be rehearsed end to end without a cloud account.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -190,6 +193,8 @@ class App:
         self.api_key = api_key
         self.faults = faults
         self.metrics = Metrics(version)
+        self.rotation: RotatingSecrets | None = None
+        self.base_url = engine.url.render_as_string(hide_password=False)
         self.routes: list[tuple[str, re.Pattern[str], str, Callable[..., tuple[int, Any]]]] = [
             ("GET", re.compile(r"/api/pets"), "/api/pets", self.list_pets),
             ("GET", re.compile(r"/api/pets/(\d+)"), "/api/pets/{id}", self.get_pet),
@@ -198,9 +203,12 @@ class App:
         ]
 
     def health(self) -> tuple[int, dict[str, Any]]:
-        try:
+        def ping() -> None:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
+
+        try:
+            with_reauth(self, ping)
         except SQLAlchemyError:
             return 503, {"status": "unavailable", "version": self.version}
         return 200, {"status": "ok", "version": self.version}
@@ -279,16 +287,216 @@ class App:
                 raise HttpError(500, "Injected fault: PETSWIPE_FAULT_ERROR_RATE is set.")
             if self.api_key is not None and key != self.api_key:
                 raise HttpError(401, "Missing or wrong X-API-Key header.")
+            rotation = self.rotation
+            if rotation is not None and key != self.api_key and not rotation.api_key_ok(key):
+                raise HttpError(401, "The X-API-Key is not a current or previous key.")
             if handler is None:
                 if allowed:
                     raise HttpError(405, f"{method} is not allowed on {route}.")
                 raise HttpError(404, f"No API route matches {path}.")
-            status, payload = handler(query, body, *args)
+            status, payload = with_reauth(self, lambda: handler(query, body, *args))
         except HttpError as exc:
             return route, exc.status, {"error": str(exc)}
         except SQLAlchemyError:
             return route, 503, {"error": "The database is unavailable; try again shortly."}
         return route, status, payload
+
+
+# --- Rotated secrets: database credentials, API keys and JWT signing keys -------------
+# The sandbox's secret store (PETSWIPE_SECRETS_FILE) keeps Secrets Manager's stages.
+# The service connects with the AWSCURRENT database credentials, accepts an API key or a
+# JWT signing key in any of AWSCURRENT / AWSPENDING / AWSPREVIOUS, re-reads the store on
+# SIGHUP and when authentication fails, so a rotation never needs a restart.
+
+STAGES = ("AWSCURRENT", "AWSPENDING", "AWSPREVIOUS")
+REREAD_INTERVAL_S = 0.5
+
+
+class RotatingSecrets:
+    """The staged values of the service's secrets, re-read from the store file on demand."""
+
+    def __init__(self, path: str, db_name: str, api_key_name: str, jwt_name: str) -> None:
+        self.path = path
+        self.names = {"db": db_name, "api-key": api_key_name, "jwt": jwt_name}
+        self.lock = threading.Lock()
+        self.read_at = 0.0
+        self.versions: dict[str, dict[str, dict[str, Any]]] = {}
+        self.db_identity: tuple[str, str] | None = None
+        self.read()
+
+    def read(self) -> None:
+        try:
+            with open(self.path) as source:
+                data = json.load(source)
+        except (OSError, ValueError):
+            data = {}
+        secrets = data.get("secrets", {})
+        self.versions = {
+            kind: secrets.get(name, {}).get("versions", {}) for kind, name in self.names.items()
+        }
+        self.read_at = time.monotonic()
+
+    def reread(self) -> bool:
+        """Read the store again unless it was read a moment ago; True when it was read."""
+        with self.lock:
+            if time.monotonic() - self.read_at < REREAD_INTERVAL_S:
+                return False
+            self.read()
+            return True
+
+    def staged(self, kind: str) -> dict[str, str]:
+        """version id -> value for the versions of `kind` holding any stage."""
+        return {
+            vid: entry["value"]
+            for vid, entry in self.versions.get(kind, {}).items()
+            if set(entry.get("stages", ())) & set(STAGES)
+        }
+
+    def current(self, kind: str) -> tuple[str, str] | None:
+        for vid, entry in self.versions.get(kind, {}).items():
+            if "AWSCURRENT" in entry.get("stages", ()):
+                return vid, entry["value"]
+        return None
+
+    def api_key_ok(self, key: str | None) -> bool:
+        """A presented X-API-Key must be a staged key, once any key is staged."""
+        if key is None:
+            return True
+        if not self.staged("api-key") or key in self.staged("api-key").values():
+            return True
+        return self.reread() and key in self.staged("api-key").values()
+
+    def database_url(self, base_url: str) -> str:
+        """`base_url` with the AWSCURRENT database user and password, when there is one."""
+        found = self.current("db")
+        parsed = make_url(base_url)
+        if found is None or parsed.get_backend_name() != "postgresql":
+            return base_url
+        creds = json.loads(found[1])
+        return parsed.set(
+            username=creds["username"],
+            password=creds["password"],
+            host=creds.get("host", parsed.host),
+            port=creds.get("port", parsed.port),
+            database=creds.get("dbname", parsed.database),
+        ).render_as_string(hide_password=False)
+
+
+def swap_engine(app: App, base_url: str) -> bool:
+    """Connect with the store's current database credentials if they changed."""
+    secrets = app.rotation
+    if secrets is None:
+        return False
+    url = secrets.database_url(base_url)
+    if url == app.engine.url.render_as_string(hide_password=False):
+        return False
+    old, app.engine = app.engine, make_engine(url)
+    old.dispose()
+    return True
+
+
+def reload_secrets(app: App, base_url: str) -> None:
+    """SIGHUP: read the store now and reconnect if the database credentials moved."""
+    if app.rotation is not None:
+        with app.rotation.lock:
+            app.rotation.read()
+        swap_engine(app, base_url)
+
+
+def auth_failed(exc: SQLAlchemyError) -> bool:
+    return "authentication failed" in str(getattr(exc, "orig", exc))
+
+
+def with_reauth(app: App, call: Callable[[], Any]) -> Any:
+    """Run `call`; if the database refused our password, re-read the store and retry once."""
+    try:
+        return call()
+    except SQLAlchemyError as exc:
+        if app.rotation is None or not auth_failed(exc):
+            raise
+        app.rotation.reread()
+        if not swap_engine(app, app.base_url):
+            raise
+        return call()
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64url(text_: str) -> bytes:
+    return base64.urlsafe_b64decode(text_ + "=" * (-len(text_) % 4))
+
+
+def sign_token(key: str, kid: str, claims: dict[str, Any]) -> str:
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+    body = _b64url(json.dumps(claims).encode())
+    mac = hmac.new(key.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{_b64url(mac)}"
+
+
+def verify_token(secrets: RotatingSecrets, token: str) -> dict[str, Any]:
+    """Claims of an HS256 token whose `kid` is a staged signing key, else HttpError 401."""
+    try:
+        header_b64, body_b64, mac_b64 = token.split(".")
+        header = json.loads(_unb64url(header_b64))
+        claims = json.loads(_unb64url(body_b64))
+        kid = str(header["kid"])
+    except (ValueError, KeyError, TypeError):
+        raise HttpError(401, "The bearer token is not a well-formed JWT.") from None
+    keys = secrets.staged("jwt")
+    if kid not in keys and secrets.reread():
+        keys = secrets.staged("jwt")
+    if kid not in keys or header.get("alg") != "HS256":
+        raise HttpError(401, "The token's signing key is not a current or previous key.")
+    mac = hmac.new(keys[kid].encode(), f"{header_b64}.{body_b64}".encode(), hashlib.sha256)
+    if not hmac.compare_digest(_b64url(mac.digest()), mac_b64):
+        raise HttpError(401, "The token's signature does not verify.")
+    if float(claims.get("exp", 0)) < time.time():
+        raise HttpError(401, "The token has expired.")
+    return claims
+
+
+def auth_route(app: App, method: str, path: str, body: bytes, authorization: str | None):
+    """POST /auth/token {"user_id": n} signs with AWSCURRENT; GET /auth/verify checks one."""
+    secrets = app.rotation
+    try:
+        if secrets is None:
+            raise HttpError(503, "No secret store is configured (PETSWIPE_SECRETS_FILE).")
+        if path == "/auth/token" and method == "POST":
+            current = secrets.current("jwt")
+            if current is None:
+                raise HttpError(503, "No JWT signing key yet; rotate the jwt secret first.")
+            try:
+                user_id = int(json.loads(body or b"{}")["user_id"])
+            except (ValueError, KeyError, TypeError):
+                raise HttpError(400, "Send a JSON body with an integer user_id.") from None
+            claims = {"sub": str(user_id), "exp": int(time.time()) + 3600}
+            return 200, {"token": sign_token(current[1], current[0], claims), "kid": current[0]}
+        if path == "/auth/verify" and method == "GET":
+            scheme, _, token = (authorization or "").partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise HttpError(401, "Send an Authorization: Bearer <token> header.")
+            claims = verify_token(secrets, token.strip())
+            return 200, {"valid": True, "sub": claims.get("sub")}
+        raise HttpError(404, f"No auth route matches {method} {path}.")
+    except HttpError as exc:
+        return exc.status, {"error": str(exc)}
+
+
+def rotating_secrets_from_env() -> RotatingSecrets | None:
+    path = os.environ.get("PETSWIPE_SECRETS_FILE", "").strip()
+    if not path:
+        return None
+    return RotatingSecrets(
+        path,
+        os.environ.get("PETSWIPE_DB_SECRET", ""),
+        os.environ.get("PETSWIPE_API_KEY_SECRET", ""),
+        os.environ.get("PETSWIPE_JWT_SECRET", ""),
+    )
+
+
+# --- end of rotated secrets ---------------------------------------------------------
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -328,6 +536,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._json(status, payload)
             finally:
                 app.metrics.observe(route, status, time.perf_counter() - start)
+        elif path.startswith("/auth/"):
+            auth = self.headers.get("Authorization")
+            self._json(*auth_route(app, self.command, path, body, auth))
         elif path == "/health":
             self._json(*app.health())
         elif path == "/version":
@@ -397,13 +608,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     faults = read_faults()
+    rotation = rotating_secrets_from_env()
     try:
         engine = make_engine(args.database_url)
     except (ArgumentError, ImportError) as exc:
         fail(f"--database-url is not a usable SQLAlchemy URL ({exc}).")
-    check_schema(engine, args.database_url)
 
     Handler.app = App(engine, args.version, os.environ.get("PETSWIPE_API_KEY") or None, faults)
+    Handler.app.rotation = rotation
+    swap_engine(Handler.app, args.database_url)
+    check_schema(Handler.app.engine, args.database_url)
     try:
         server = Server((args.host, args.port), Handler)
     except OSError as exc:
@@ -414,13 +628,20 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    app = Handler.app
+    signal.signal(
+        signal.SIGHUP,
+        lambda _s, _f: threading.Thread(
+            target=reload_secrets, args=(app, args.database_url), daemon=True
+        ).start(),
+    )
     port = server.server_address[1]
     print(f"petswipe {args.version} listening on {args.host}:{port}", file=sys.stderr, flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
-        engine.dispose()
+        Handler.app.engine.dispose()
     return 0
 
 

@@ -25,10 +25,12 @@ from petswipe_ops.platform.local.haproxy import (
 )
 from petswipe_ops.platform.local.postgres import SandboxPostgres
 from petswipe_ops.platform.local.prometheus import PrometheusScraper
-from petswipe_ops.platform.local.services import ProcessRunner, alive, terminate
+from petswipe_ops.platform.local.service_env import StoreAwareRunner
+from petswipe_ops.platform.local.services import alive, terminate
 from petswipe_ops.platform.seams import VersionInstance, Weights
 from petswipe_ops.proc import find_binary, run
 from petswipe_ops.record import Outcome, ReleaseLedger
+from petswipe_ops.stores import store_env
 
 
 class SandboxStatus(BaseModel):
@@ -65,7 +67,8 @@ class LocalSandbox:
             else None
         )
         self.database = LocalDatabase(self._database_url())
-        self.services = ProcessRunner(
+        self.services = StoreAwareRunner(
+            extra_env=lambda: store_env(config),
             script=self.root / "sandbox" / "petswipe_service.py",
             run_dir=self.run_dir,
             ports=self.local.service_ports,

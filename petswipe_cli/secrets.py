@@ -1,0 +1,48 @@
+"""`petswipe-ops secrets ...`: rotate an environment's secrets through the rotate-secrets flow."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Annotated, Any
+
+import typer
+
+from petswipe_ops.config import load_environment
+from petswipe_ops.errors import OpsError
+from petswipe_ops.paths import project_root
+from petswipe_ops.secrets.model import parse_kind
+
+app = typer.Typer(help="Secret rotation (Secrets Manager stages, local or AWS).")
+
+
+def reported(command):
+    """An OpsError becomes its one sentence on stderr and a non-zero exit."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OpsError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+@app.command("rotate")
+@reported
+def rotate(
+    env: Annotated[str, typer.Option("--env", "-e")] = "local",
+    secret: Annotated[str | None, typer.Option(help="db, api-key or jwt; default: all")] = None,
+):
+    """Rotate the environment's database credentials, API key and JWT signing key."""
+    kinds = [parse_kind(secret)] if secret else None
+    load_environment(env, project_root())
+    from flows.rotate_secrets import rotate_secrets
+
+    state = rotate_secrets(environment=env, secrets=kinds, return_state=True)
+    if not state.is_completed():
+        typer.secho(f"error: {state.message}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    rotated = state.result()
+    typer.secho(f"rotated {len(rotated)} secret(s) of {env}: {', '.join(rotated)}", fg="green")
