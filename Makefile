@@ -116,3 +116,21 @@ SECRET ?=
 .PHONY: rotate-secrets
 rotate-secrets: setup ## rotate secrets: make rotate-secrets ENV=local [SECRET=db|api-key|jwt]
 	@$(OPS) secrets rotate --env $(ENV) $(if $(SECRET),--secret $(SECRET))
+
+# Feature flags (AppConfig's FeatureFlags format; local store or AppConfig)
+FLAG ?=
+STRATEGY ?= gradual
+.PHONY: ff-list ff-enable ff-disable ff-analytics
+ff-list: setup ## flags of $(ENV): name, state, rollout %, last change
+	@$(OPS) flags list --env $(ENV)
+
+ff-enable: setup ## make ff-enable ENV=local FLAG=recommended-feed [STRATEGY=gradual|canary|immediate] [SCALE=0.01]
+	@test -n "$(FLAG)" || { echo "error: set FLAG, e.g. make ff-enable FLAG=recommended-feed" >&2; exit 2; }
+	@$(OPS) flags enable --env $(ENV) --flag "$(FLAG)" --strategy "$(STRATEGY)" $(if $(SCALE),--scale $(SCALE))
+
+ff-disable: setup ## make ff-disable ENV=local FLAG=recommended-feed
+	@test -n "$(FLAG)" || { echo "error: set FLAG, e.g. make ff-disable FLAG=recommended-feed" >&2; exit 2; }
+	@$(OPS) flags disable --env $(ENV) --flag "$(FLAG)"
+
+ff-analytics: setup ## usage, error rate and latency with each flag on vs off
+	@$(OPS) flags analytics --env $(ENV)

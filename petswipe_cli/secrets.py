@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from functools import wraps
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from petswipe_cli.reporting import reported
 from petswipe_ops.config import load_environment
-from petswipe_ops.errors import OpsError
 from petswipe_ops.paths import project_root
 from petswipe_ops.secrets.model import parse_kind
 
 app = typer.Typer(help="Secret rotation (Secrets Manager stages, local or AWS).")
-
-
-def reported(command):
-    """An OpsError becomes its one sentence on stderr and a non-zero exit."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except OpsError as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
 
 
 @app.command("rotate")

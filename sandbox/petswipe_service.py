@@ -194,6 +194,7 @@ class App:
         self.faults = faults
         self.metrics = Metrics(version)
         self.rotation: RotatingSecrets | None = None
+        self.flags: FlagSet | None = None
         self.base_url = engine.url.render_as_string(hide_password=False)
         self.routes: list[tuple[str, re.Pattern[str], str, Callable[..., tuple[int, Any]]]] = [
             ("GET", re.compile(r"/api/pets"), "/api/pets", self.list_pets),
@@ -217,9 +218,12 @@ class App:
         limit = int_param(query, "limit", 20)
         if not 1 <= limit <= 100:
             raise HttpError(400, "Query parameter limit must be between 1 and 100.")
+        newest_first = flag_on(self, "recommended-feed", query)
+        order = pets.c.id.desc() if newest_first else pets.c.id
         with self.engine.connect() as conn:
-            rows = conn.execute(select(pets).order_by(pets.c.id).limit(limit)).all()
-        return 200, {"pets": [row_json(r) for r in rows], "count": len(rows)}
+            rows = conn.execute(select(pets).order_by(order).limit(limit)).all()
+        feed = "recommended" if newest_first else "default"
+        return 200, {"pets": [row_json(r) for r in rows], "count": len(rows), "feed": feed}
 
     def get_pet(self, _query: dict[str, list[str]], _body: bytes, pet_id: str) -> tuple[int, Any]:
         with self.engine.connect() as conn:
@@ -499,6 +503,119 @@ def rotating_secrets_from_env() -> RotatingSecrets | None:
 # --- end of rotated secrets ---------------------------------------------------------
 
 
+# --- Feature flags: AppConfig's FeatureFlags document, re-read every few seconds ---------
+# PETSWIPE_FLAGS_FILE holds the newest flag version. A flag is on for a user when it is
+# enabled and a stable hash of (flag, user id) falls under its rollout_percentage, so the
+# same users keep it as the percentage grows. Requests that evaluated a flag are counted
+# per flag and state (on/off) for the rollout gate and the analytics.
+
+FLAG_CONTEXT = threading.local()
+
+
+class FlagSet:
+    def __init__(self, path: str, refresh_seconds: float, registry: CollectorRegistry) -> None:
+        self.path = path
+        self.refresh_seconds = refresh_seconds
+        self.values: dict[str, dict[str, Any]] = {}
+        self.mtime = -1.0
+        self.checked_at = 0.0
+        self.lock = threading.Lock()
+        self.faults = flag_faults()
+        self.requests = Counter(
+            "petswipe_flag_requests",
+            "API requests that evaluated a flag, by flag, state (on/off) and status code.",
+            ["flag", "state", "code"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "petswipe_flag_request_duration_seconds",
+            "Latency of requests that evaluated a flag, by flag and state.",
+            ["flag", "state"],
+            buckets=BUCKETS,
+            registry=registry,
+        )
+        self.refresh(force=True)
+
+    def refresh(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.checked_at < self.refresh_seconds:
+            return
+        with self.lock:
+            self.checked_at = now
+            try:
+                mtime = os.stat(self.path).st_mtime
+                if mtime == self.mtime:
+                    return
+                with open(self.path) as source:
+                    document = json.load(source)
+            except (OSError, ValueError):
+                return
+            self.values, self.mtime = dict(document.get("values", {})), mtime
+
+    def on_for(self, flag: str, user_id: int) -> bool:
+        self.refresh()
+        value = self.values.get(flag, {})
+        if not value.get("enabled"):
+            return False
+        digest = hashlib.sha256(f"{flag}:{user_id}".encode()).hexdigest()
+        return int(digest[:8], 16) % 10000 < float(value.get("rollout_percentage", 100)) * 100
+
+    def observe(self, status: int, seconds: float) -> None:
+        for flag, on in getattr(FLAG_CONTEXT, "seen", {}).items():
+            state = "on" if on else "off"
+            self.requests.labels(flag=flag, state=state, code=str(status)).inc()
+            self.duration.labels(flag=flag, state=state).observe(seconds)
+
+
+def flag_faults() -> dict[str, float]:
+    """PETSWIPE_FAULT_FLAG=<flag>:<error rate>: the flagged code path fails that often."""
+    raw = os.environ.get("PETSWIPE_FAULT_FLAG", "").strip()
+    if not raw:
+        return {}
+    flag, _, rate = raw.partition(":")
+    try:
+        value = float(rate)
+    except ValueError:
+        value = -1.0
+    if not flag or not 0.0 <= value <= 1.0:
+        fail(f"PETSWIPE_FAULT_FLAG={raw!r} is invalid; set it to <flag>:<rate between 0 and 1>.")
+    return {flag: value}
+
+
+def flag_on(app: App, flag: str, query: dict[str, list[str]]) -> bool:
+    """Evaluate `flag` for the request's ?user_id= (no user: off, and not counted)."""
+    flags = app.flags
+    raw = query.get("user_id")
+    if flags is None or not raw:
+        return False
+    try:
+        user_id = int(raw[0])
+    except ValueError:
+        raise HttpError(400, "Query parameter user_id must be an integer.") from None
+    on = flags.on_for(flag, user_id)
+    seen = getattr(FLAG_CONTEXT, "seen", None)
+    if seen is not None:
+        seen[flag] = on
+    if on and random.random() < flags.faults.get(flag, 0.0):
+        raise HttpError(500, f"Injected fault on the {flag} code path (PETSWIPE_FAULT_FLAG).")
+    return on
+
+
+def flag_set_from_env(registry: CollectorRegistry) -> FlagSet | None:
+    path = os.environ.get("PETSWIPE_FLAGS_FILE", "").strip()
+    if not path:
+        return None
+    raw = os.environ.get("PETSWIPE_FLAGS_REFRESH_SECONDS", "2")
+    try:
+        refresh = float(raw)
+    except ValueError:
+        fail(f"PETSWIPE_FLAGS_REFRESH_SECONDS={raw!r} is invalid; set it to seconds.")
+    return FlagSet(path, refresh, registry)
+
+
+# --- end of feature flags -----------------------------------------------------------
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "PetSwipe"
     protocol_version = "HTTP/1.1"
@@ -529,6 +646,7 @@ class Handler(BaseHTTPRequestHandler):
         path = parts.path.rstrip("/") or "/"
         app = self.app
         if path.startswith("/api/") or path == "/api":
+            FLAG_CONTEXT.seen = {}
             route, status, payload = app.api(
                 self.command, path, parse_qs(parts.query), body, self.headers.get("X-API-Key")
             )
@@ -536,6 +654,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._json(status, payload)
             finally:
                 app.metrics.observe(route, status, time.perf_counter() - start)
+                if app.flags is not None:
+                    app.flags.observe(status, time.perf_counter() - start)
         elif path.startswith("/auth/"):
             auth = self.headers.get("Authorization")
             self._json(*auth_route(app, self.command, path, body, auth))
@@ -616,6 +736,7 @@ def main(argv: list[str] | None = None) -> int:
 
     Handler.app = App(engine, args.version, os.environ.get("PETSWIPE_API_KEY") or None, faults)
     Handler.app.rotation = rotation
+    Handler.app.flags = flag_set_from_env(Handler.app.metrics.registry)
     swap_engine(Handler.app, args.database_url)
     check_schema(Handler.app.engine, args.database_url)
     try:

@@ -6,6 +6,7 @@ from petswipe_ops.config import EnvironmentConfig
 
 
 def store_env(config: EnvironmentConfig) -> dict[str, str]:
-    from petswipe_ops.secrets.environment import service_env
+    from petswipe_ops.flags.environment import service_env as flag_env
+    from petswipe_ops.secrets.environment import service_env as secret_env
 
-    return service_env(config)
+    return {**secret_env(config), **flag_env(config)}
