@@ -13,6 +13,7 @@ with an all-at-once strategy, so AppConfig never runs a schedule of its own.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -62,39 +63,75 @@ def checked(client: Any, operation: str, params: dict[str, Any]) -> dict[str, An
 
 
 class AppConfigFlagStore:
-    def __init__(self, application: str, profile: str, region: str, client: Any = None) -> None:
+    def __init__(
+        self,
+        application: str,
+        profile: str,
+        region: str,
+        id_cache: Path | None = None,
+        client: Any = None,
+    ) -> None:
         self.client = client or boto3.client("appconfig", region_name=region, config=BOTO_CONFIG)
+        self.id_cache = id_cache
         self.application_name = application
         self.profile_name = profile
         self._ids: tuple[str, str] | None = None
 
+    def _cached_ids(self) -> tuple[str, str] | None:
+        """The ids remembered from an earlier run, if AppConfig still has them."""
+        if self.id_cache is None or not self.id_cache.is_file():
+            return None
+        cached = json.loads(self.id_cache.read_text())
+        try:
+            self.client.get_configuration_profile(
+                ApplicationId=cached["application"], ConfigurationProfileId=cached["profile"]
+            )
+        except ClientError:
+            return None
+        return cached["application"], cached["profile"]
+
+    def _listed(self, operation: str, **kwargs: str) -> list[dict[str, Any]]:
+        """Items of a List call; empty where the endpoint lacks it (moto server)."""
+        try:
+            return getattr(self.client, operation)(**kwargs)["Items"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("AccessDeniedException", "ForbiddenException"):
+                raise
+            return []
+
     def ids(self) -> tuple[str, str]:
-        """The application and profile ids, created when missing."""
+        """The application and profile ids: remembered, listed, or created when missing."""
         if self._ids is not None:
             return self._ids
         try:
-            apps = self.client.list_applications()["Items"]
-            app = next((a for a in apps if a["Name"] == self.application_name), None)
-            app_id = (
-                app["Id"]
-                if app
-                else self.client.create_application(Name=self.application_name)["Id"]
-            )
-            profiles = self.client.list_configuration_profiles(ApplicationId=app_id)["Items"]
-            profile = next((p for p in profiles if p["Name"] == self.profile_name), None)
-            profile_id = (
-                profile["Id"]
-                if profile
-                else self.client.create_configuration_profile(
-                    ApplicationId=app_id,
-                    Name=self.profile_name,
-                    LocationUri="hosted",
-                    Type=PROFILE_TYPE,
-                )["Id"]
-            )
+            self._ids = self._cached_ids()
+            if self._ids is None:
+                apps = self._listed("list_applications")
+                app = next((a for a in apps if a["Name"] == self.application_name), None)
+                app_id = (
+                    app["Id"]
+                    if app
+                    else self.client.create_application(Name=self.application_name)["Id"]
+                )
+                profiles = self._listed("list_configuration_profiles", ApplicationId=app_id)
+                profile = next((p for p in profiles if p["Name"] == self.profile_name), None)
+                profile_id = (
+                    profile["Id"]
+                    if profile
+                    else self.client.create_configuration_profile(
+                        ApplicationId=app_id,
+                        Name=self.profile_name,
+                        LocationUri="hosted",
+                        Type=PROFILE_TYPE,
+                    )["Id"]
+                )
+                self._ids = (app_id, profile_id)
         except (ClientError, BotoCoreError) as exc:
             raise _fail("find the feature-flag profile", exc) from None
-        self._ids = (app_id, profile_id)
+        if self.id_cache is not None:
+            self.id_cache.parent.mkdir(parents=True, exist_ok=True)
+            application, profile = self._ids
+            self.id_cache.write_text(json.dumps({"application": application, "profile": profile}))
         return self._ids
 
     def _get(self, number: int) -> FlagVersion | None:

@@ -30,7 +30,10 @@ def store_for(config: EnvironmentConfig) -> FlagStore:
 
         settings = config.feature_flags
         return AppConfigFlagStore(
-            settings.appconfig_application, settings.appconfig_profile, config.aws.region
+            settings.appconfig_application,
+            settings.appconfig_profile,
+            config.aws.region,
+            id_cache=flags_dir(config.environment) / "appconfig-ids.json",
         )
     return LocalFlagStore(flags_dir(config.environment))
 

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from petswipe_ops.config import load_environment
-from petswipe_ops.flags.environment import flags_dir, rollout_for
+from petswipe_ops.flags.analytics import AnalyticsStore, Snapshot, build_report, render_report
+from petswipe_ops.flags.environment import flags_dir, metrics_for, rollout_for
 from petswipe_ops.flags.rollout import Strategy
 from petswipe_ops.flags.store import LocalFlagStore
 from petswipe_ops.platform.local.sandbox import LocalSandbox
@@ -55,7 +56,11 @@ CLIENT = httpx.Client(timeout=5.0)
 
 
 def _feed(base: str, user: int) -> str:
-    return CLIENT.get(f"{base}/api/pets?limit=1&user_id={user}").json()["feed"]
+    """The feed a user gets; the flag's injected fault counts as its code path."""
+    reply = CLIENT.get(f"{base}/api/pets?limit=1&user_id={user}").json()
+    if "Injected fault on the recommended-feed code path" in reply.get("error", ""):
+        return "recommended"
+    return reply["feed"]
 
 
 def _wait_for_share(base: str, users: range, low: float, high: float) -> float:
@@ -118,8 +123,12 @@ def test_gradual_rollout_climbs_its_steps_and_users_keep_the_flag(make_project, 
 def test_a_faulty_flag_is_turned_off_by_the_gate_with_its_reason(make_project, monkeypatch):
     _, sandbox = _project(make_project, monkeypatch, fault=f"{FLAG}:0.3")
     rollout = rollout_for(sandbox.config)
+    analytics = AnalyticsStore(flags_dir("local") / "analytics")
+    source = metrics_for(sandbox.config)
+    analytics.add(Snapshot(flags=source.read()))
     with UserTraffic(sandbox.router_url):
         record = rollout.enable(FLAG, Strategy.GRADUAL)
+    analytics.add(Snapshot(flags=source.read()))
     assert record.outcome == "disabled-by-gate"
     assert record.reason.startswith("at 20 %: ")
     assert "error" in record.reason
@@ -127,3 +136,12 @@ def test_a_faulty_flag_is_turned_off_by_the_gate_with_its_reason(make_project, m
     assert latest.document.enabled(FLAG) is False
     assert "off by the gate" in latest.description
     assert _wait_for_share(sandbox.router_url, range(1, 101), 0.0, 0.0) == 0.0
+    # the analytics window saw the flag's errors on the flag-on side only
+    report = build_report("local", analytics, latest.document)
+    figures = next(f for f in report.flags if f.flag == FLAG)
+    assert figures.on.requests > 0 and figures.off.requests > figures.on.requests
+    assert figures.on.error_rate > 0.1 and figures.off.error_rate == 0
+    assert 0 < figures.usage < 0.5
+    table = render_report(report)
+    assert table.splitlines()[4].startswith("| flag | state | rollout % | usage")
+    assert f"| {FLAG} | off | 0 |" in table
