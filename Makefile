@@ -134,3 +134,10 @@ ff-disable: setup ## make ff-disable ENV=local FLAG=recommended-feed
 
 ff-analytics: setup ## usage, error rate and latency with each flag on vs off
 	@$(OPS) flags analytics --env $(ENV)
+
+# CDN cache (Varnish locally, CloudFront on AWS)
+PATHS ?=
+.PHONY: invalidate-cache
+invalidate-cache: setup ## make invalidate-cache ENV=local PATHS='/static/* /images/*'
+	@test -n "$(PATHS)" || { echo "error: set PATHS, e.g. make invalidate-cache PATHS='/static/*'" >&2; exit 2; }
+	@$(OPS) cdn invalidate --env $(ENV) --paths "$(PATHS)"

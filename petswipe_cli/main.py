@@ -595,11 +595,13 @@ def backup_keygen():
     typer.echo(Fernet.generate_key().decode())
 
 
+from petswipe_cli import cdn as cdn_cli  # noqa: E402
 from petswipe_cli import flags as flags_cli  # noqa: E402
 from petswipe_cli import secrets as secrets_cli  # noqa: E402
 
 app.add_typer(secrets_cli.app, name="secrets")
 app.add_typer(flags_cli.app, name="flags")
+app.add_typer(cdn_cli.app, name="cdn")
 
 
 def main() -> None:

@@ -616,6 +616,44 @@ def flag_set_from_env(registry: CollectorRegistry) -> FlagSet | None:
 # --- end of feature flags -----------------------------------------------------------
 
 
+# --- Static assets and images, for the edge cache in front of the router -------------
+# Rendered on request with the time they were rendered, so a refetch after an
+# invalidation is visibly a new copy. /static/app.css has no Cache-Control (the edge's
+# default applies); /static/app.<build>.js says two years (the edge caps it at one).
+
+ASSET_STARTED = datetime.now().astimezone()
+
+
+def asset(path: str, version: str) -> tuple[int, bytes, str, dict[str, str]] | None:
+    """(status, body, content type, extra headers) for an asset path, or None."""
+    stamp = datetime.now().astimezone().isoformat(timespec="microseconds")
+    if path == "/static/app.css":
+        body = f"/* petswipe {version} rendered {stamp} */\nbody {{ font-family: sans-serif; }}\n"
+        return 200, body.encode(), "text/css", {}
+    if re.fullmatch(r"/static/app\.[0-9a-f]{8}\.js", path):
+        body = f"/* petswipe {version} rendered {stamp} */\nexport const ready = true;\n"
+        return (
+            200,
+            body.encode(),
+            "application/javascript",
+            {"Cache-Control": "public, max-age=63072000, immutable"},
+        )
+    match = re.fullmatch(r"/images/pets/(\d+)\.svg", path)
+    if match:
+        pet = match.group(1)
+        body = (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
+            f"<!-- pet {pet}, petswipe {version}, rendered {stamp} -->"
+            f'<circle cx="32" cy="32" r="30" fill="#{int(pet) * 2654435761 % 0xFFFFFF:06x}"/>'
+            "</svg>"
+        )
+        return 200, body.encode(), "image/svg+xml", {}
+    return None
+
+
+# --- end of static assets -----------------------------------------------------------
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "PetSwipe"
     protocol_version = "HTTP/1.1"
@@ -627,9 +665,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Access logs would drown the pipeline's own output under load."""
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
@@ -656,6 +698,8 @@ class Handler(BaseHTTPRequestHandler):
                 app.metrics.observe(route, status, time.perf_counter() - start)
                 if app.flags is not None:
                     app.flags.observe(status, time.perf_counter() - start)
+        elif path.startswith(("/static/", "/images/")) and (found := asset(path, app.version)):
+            self._send(*found)
         elif path.startswith("/auth/"):
             auth = self.headers.get("Authorization")
             self._json(*auth_route(app, self.command, path, body, auth))

@@ -27,6 +27,7 @@ from petswipe_ops.platform.local.postgres import SandboxPostgres
 from petswipe_ops.platform.local.prometheus import PrometheusScraper
 from petswipe_ops.platform.local.service_env import StoreAwareRunner
 from petswipe_ops.platform.local.services import alive, terminate
+from petswipe_ops.platform.local.varnish import VarnishCache, varnishd_binary
 from petswipe_ops.platform.seams import VersionInstance, Weights
 from petswipe_ops.proc import find_binary, run
 from petswipe_ops.record import Outcome, ReleaseLedger
@@ -76,6 +77,9 @@ class LocalSandbox:
             health_path=config.service.health_check.path,
         )
         self.router = HaproxyRouter(HaproxyRuntime(self.socket_path))
+        self.cdn = VarnishCache(
+            self.run_dir, config.cdn.port, config.cdn.admin_port, self.local.router_port
+        )
         self.metrics = PrometheusScraper()
 
     def _database_url(self) -> str:
@@ -116,6 +120,8 @@ class LocalSandbox:
         migrate stage, which checks and records every step.
         """
         binary = haproxy_binary()
+        if self.config.cdn.enabled:
+            varnishd_binary()
         self.database_up()
         stable = self.services.instance("stable")
         restarted = stable is None
@@ -125,6 +131,8 @@ class LocalSandbox:
             self._start_router(binary, stable)
         elif restarted:
             self.router.point_stable(stable)
+        if self.config.cdn.enabled:
+            self.cdn.up()
         return self.status()
 
     def canary_traffic(self, release_id: str) -> BackgroundLoad:
@@ -192,6 +200,7 @@ class LocalSandbox:
 
     def down(self) -> None:
         """Stop every version, HAProxy and the sandbox's PostgreSQL; data and records stay."""
+        self.cdn.down()
         for instance in self.services.running():
             self.services.stop(instance)
         pid = self._router_pid()
