@@ -11,16 +11,17 @@ import time
 import httpx
 import psycopg
 import pytest
+from typer.testing import CliRunner
 
+from petswipe_cli.main import app
 from petswipe_ops.config import load_environment
 from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.secrets.environment import local_store_path, rotation_for
 from petswipe_ops.secrets.model import CURRENT, PENDING, PREVIOUS, SecretKind
-from petswipe_ops.secrets.records import STEPS, RotationLedger, Step
+from petswipe_ops.secrets.records import STEPS, RotationLedger
 from petswipe_ops.secrets.rotation import RotationFailed
 from petswipe_ops.secrets.store import LocalSecretStore, staged_value
 from petswipe_ops.secrets.targets import DbCredentials
-from tests.petswipe_cli.test_main import cli
 
 pytestmark = pytest.mark.integration
 
@@ -89,13 +90,15 @@ def _server_user(sandbox: LocalSandbox) -> str:
     return ",".join(sorted(r[0] for r in rows))
 
 
+@pytest.mark.usefixtures("prefect_harness")
 def test_rotating_every_secret_under_load_fails_no_request(make_project):
     project = make_project()
     sandbox = _sandbox(project)
     config = sandbox.config
     with Probe(sandbox.router_url) as probe:
-        rotated = cli(project, "secrets", "rotate", "--env", "local", timeout=300)
-        assert rotated.returncode == 0, rotated.stderr[-2000:]
+        rotated = CliRunner().invoke(app, ["secrets", "rotate", "--env", "local"])
+        assert rotated.exit_code == 0, rotated.output[-2000:]
+        assert "rotated 3 secret(s) of local" in rotated.stdout
         store = LocalSecretStore(local_store_path("local"))
         probe.api_key = staged_value(store, "petswipe/local/api-key", CURRENT).get_secret_value()
         issued = httpx.post(f"{sandbox.router_url}/auth/token", json={"user_id": 7}, timeout=5)
@@ -128,39 +131,72 @@ def test_rotating_every_secret_under_load_fails_no_request(make_project):
     assert len(records) == 7
     for path in records:
         assert creds.password.get_secret_value() not in path.read_text()
-    assert creds.password.get_secret_value() not in rotated.stdout + rotated.stderr
+    assert creds.password.get_secret_value() not in rotated.output
 
 
-@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.value)
-def test_a_failure_at_any_step_leaves_the_current_secret_working(make_project, step):
+def test_a_failure_at_any_step_leaves_the_current_secret_working(make_project):
     project = make_project()
     sandbox = _sandbox(project)
     config = sandbox.config
     store = LocalSecretStore(local_store_path("local"))
     name = "petswipe/local/db-credentials"
     rotation_for(config, SecretKind.DB).run()
-    before = store.stages(name)
-    current = staged_value(store, name, CURRENT)
+    for step in STEPS:
+        current_id = store.version_id(name, CURRENT)
+        current = staged_value(store, name, CURRENT)
 
-    with pytest.raises(RotationFailed) as failed:
-        rotation_for(config, SecretKind.DB).run(fault=step)
+        with pytest.raises(RotationFailed) as failed:
+            rotation_for(config, SecretKind.DB).run(fault=step)
 
-    assert f"failed at {step.value}" in str(failed.value)
-    assert "AWSCURRENT is unchanged" in str(failed.value)
-    assert staged_value(store, name, CURRENT).get_secret_value() == current.get_secret_value()
-    assert store.version_id(name, CURRENT) == next(v for v, s in before.items() if CURRENT in s)
-    with psycopg.connect(DbCredentials.load(current).conninfo()) as conn:
-        assert conn.execute("SELECT count(*) FROM pets").fetchone()[0] >= 0
-    assert httpx.get(f"{sandbox.router_url}/api/pets", timeout=5).status_code == 200
-    record = RotationLedger(sandbox.run_dir / "rotations").unfinished(name)
-    assert record.outcome == "failed" and record.steps[-1].step is step
+        assert f"failed at {step.value}" in str(failed.value)
+        assert "AWSCURRENT is unchanged" in str(failed.value)
+        assert store.version_id(name, CURRENT) == current_id
+        assert staged_value(store, name, CURRENT).get_secret_value() == current.get_secret_value()
+        with psycopg.connect(DbCredentials.load(current).conninfo()) as conn:
+            assert conn.execute("SELECT count(*) FROM pets").fetchone()[0] >= 0
+        assert httpx.get(f"{sandbox.router_url}/api/pets", timeout=5).status_code == 200
+        record = RotationLedger(sandbox.run_dir / "rotations").unfinished(name)
+        assert record.outcome == "failed" and record.steps[-1].step is step
+        assert current.get_secret_value() not in str(failed.value)
 
-    resumed = rotation_for(config, SecretKind.DB).run()
+        resumed = rotation_for(config, SecretKind.DB).run()
 
-    assert resumed.resumed is (step is not Step.CREATE or store.version_id(name, PENDING) is None)
-    assert store.version_id(name, CURRENT) == resumed.rotation_id
-    assert staged_value(store, name, PREVIOUS).get_secret_value() == current.get_secret_value()
-    assert store.version_id(name, PENDING) is None
-    assert json.loads(staged_value(store, name, CURRENT).get_secret_value())["username"] != (
-        DbCredentials.load(current).username
-    )
+        assert resumed.rotation_id == record.rotation_id, "the failed rotation is resumed"
+        assert store.version_id(name, CURRENT) == resumed.rotation_id
+        assert staged_value(store, name, PREVIOUS).get_secret_value() == (
+            current.get_secret_value()
+        )
+        assert store.version_id(name, PENDING) is None
+        new = DbCredentials.load(staged_value(store, name, CURRENT))
+        assert new.username != DbCredentials.load(current).username
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_failed_rotation_fails_the_run_and_notifies(make_project, monkeypatch):
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    project = make_project()
+    project.edit("local", lambda d: d["local"].pop("postgres"))
+    monkeypatch.setenv("PETSWIPE_NOTIFY_WEBHOOK", f"http://127.0.0.1:{server.server_port}/")
+    try:
+        result = CliRunner().invoke(app, ["secrets", "rotate", "--env", "local", "--secret", "db"])
+    finally:
+        server.shutdown()
+    assert result.exit_code == 1
+    assert "has no sandbox PostgreSQL" in result.stderr
+    assert len(received) == 1
+    assert received[0]["text"].startswith("Secret rotation in local: environment 'local' has no")
+    assert not local_store_path("local").exists()
