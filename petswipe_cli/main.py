@@ -597,7 +597,7 @@ def backup_keygen():
 
 from petswipe_cli import cdn as cdn_cli  # noqa: E402
 from petswipe_cli import flags as flags_cli  # noqa: E402
-from petswipe_cli import secrets as secrets_cli  # noqa: E402
+from petswipe_cli import secret_rotation as secrets_cli  # noqa: E402
 
 app.add_typer(secrets_cli.app, name="secrets")
 app.add_typer(flags_cli.app, name="flags")
