@@ -74,10 +74,9 @@ class Rotation:
         open_ = self.ledger.unfinished(self.name)
         pending = self.store.version_id(self.name, PENDING)
         if open_ is not None and open_.rotation_id == self.store.version_id(self.name, CURRENT):
+            # interrupted after the stage move: that rotation is done, close its record
             self._mark(open_, Step.FINISH, StepStatus.DONE, f"{open_.rotation_id} is {CURRENT}")
-            open_.outcome, open_.finished_at = "rotated", datetime.now(UTC)
-            self.ledger.save(open_)
-            open_ = None
+            return open_, True
         if open_ is not None and (not open_.done(Step.CREATE) or open_.rotation_id == pending):
             open_.outcome, open_.reason = "in-progress", ""
             return open_, True

@@ -78,7 +78,7 @@ def _project(make_project, monkeypatch, fault: str | None = None):
     project.edit(
         "local",
         lambda d: d.update(
-            feature_flags={"scale": 0.01, "observe_interval_seconds": 0.3, "refresh_seconds": 0.5}
+            feature_flags={"scale": 0.005, "observe_interval_seconds": 0.3, "refresh_seconds": 0.5}
         ),
     )
     if fault:
