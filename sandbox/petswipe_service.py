@@ -313,7 +313,6 @@ class App:
 # SIGHUP and when authentication fails, so a rotation never needs a restart.
 
 STAGES = ("AWSCURRENT", "AWSPENDING", "AWSPREVIOUS")
-REREAD_INTERVAL_S = 0.5
 
 
 class RotatingSecrets:
@@ -323,13 +322,13 @@ class RotatingSecrets:
         self.path = path
         self.names = {"db": db_name, "api-key": api_key_name, "jwt": jwt_name}
         self.lock = threading.Lock()
-        self.read_at = 0.0
         self.versions: dict[str, dict[str, dict[str, Any]]] = {}
-        self.db_identity: tuple[str, str] | None = None
+        self.mtime_ns = -1
         self.read()
 
     def read(self) -> None:
         try:
+            self.mtime_ns = os.stat(self.path).st_mtime_ns
             with open(self.path) as source:
                 data = json.load(source)
         except (OSError, ValueError):
@@ -338,15 +337,17 @@ class RotatingSecrets:
         self.versions = {
             kind: secrets.get(name, {}).get("versions", {}) for kind, name in self.names.items()
         }
-        self.read_at = time.monotonic()
 
     def reread(self) -> bool:
-        """Read the store again unless it was read a moment ago; True when it was read."""
+        """Read the store again if the file changed since the last read; True when it did."""
         with self.lock:
-            if time.monotonic() - self.read_at < REREAD_INTERVAL_S:
-                return False
-            self.read()
-            return True
+            try:
+                changed = os.stat(self.path).st_mtime_ns != self.mtime_ns
+            except OSError:
+                changed = False
+            if changed:
+                self.read()
+            return changed
 
     def staged(self, kind: str) -> dict[str, str]:
         """version id -> value for the versions of `kind` holding any stage."""
@@ -413,13 +414,16 @@ def auth_failed(exc: SQLAlchemyError) -> bool:
 
 def with_reauth(app: App, call: Callable[[], Any]) -> Any:
     """Run `call`; if the database refused our password, re-read the store and retry once."""
+    used = app.engine
     try:
         return call()
     except SQLAlchemyError as exc:
         if app.rotation is None or not auth_failed(exc):
             raise
         app.rotation.reread()
-        if not swap_engine(app, app.base_url):
+        with app.rotation.lock:
+            swap_engine(app, app.base_url)
+        if app.engine is used:
             raise
         return call()
 

@@ -200,3 +200,37 @@ def test_a_failed_rotation_fails_the_run_and_notifies(make_project, monkeypatch)
     assert len(received) == 1
     assert received[0]["text"].startswith("Secret rotation in local: environment 'local' has no")
     assert not local_store_path("local").exists()
+
+
+def test_a_service_that_missed_the_reload_rereads_the_secret_when_auth_fails(make_project):
+    import uuid
+
+    from petswipe_ops.secrets.environment import _local_db_admin
+    from petswipe_ops.secrets.targets import PostgresAlternatingUsers
+
+    project = make_project()
+    sandbox = _sandbox(project)
+    store = LocalSecretStore(local_store_path("local"))
+    name = "petswipe/local/db-credentials"
+    rotation_for(sandbox.config, SecretKind.DB).run()  # the service moves to role a on SIGHUP
+    old = DbCredentials.load(staged_value(store, name, CURRENT))
+    assert httpx.get(f"{sandbox.router_url}/api/pets", timeout=5).status_code == 200
+    # a rotation to role b that never signals the service ...
+    admin = _local_db_admin(sandbox.config)
+    target = PostgresAlternatingUsers(admin)
+    pending, vid = target.generate(staged_value(store, name, CURRENT)), str(uuid.uuid4())
+    store.put_pending(name, vid, pending)
+    target.set(pending, vid)
+    store.promote(name, vid)
+    # ... then role a's password changes and its sessions end, as the next rotation would do
+    with psycopg.connect(admin.conninfo(), autocommit=True) as conn:
+        conn.execute(f"ALTER ROLE {old.username} PASSWORD 'changed-elsewhere'")
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+            (old.username,),
+        )
+
+    replies = [httpx.get(f"{sandbox.router_url}/api/pets", timeout=5) for _ in range(5)]
+
+    assert [r.status_code for r in replies] == [200] * 5
+    assert _server_user(sandbox) == DbCredentials.load(pending).username
