@@ -18,7 +18,8 @@ OPS := $(UV) run --frozen petswipe-ops
 # User variables reach the command line through the environment (PETSWIPE_ARG_<NAME>),
 # never pasted into a recipe: no shell parses a value such as `1.2.0;touch x`, $(value ...)
 # keeps make from expanding one, and the CLI receives it as one argument and validates it.
-USER_VARS := ENV VERSION FAULT BUDGET OVERRIDE SCENARIO STEPS PORT RUN REASON SCALE RATE_SCALE
+USER_VARS := ENV VERSION FAULT BUDGET OVERRIDE SCENARIO STEPS PORT RUN REASON SCALE RATE_SCALE \
+	SECRET FLAG STRATEGY PATHS
 $(foreach var,$(USER_VARS),$(eval export PETSWIPE_ARG_$(var) = $$(value $(var))))
 unexport $(USER_VARS) AUTO_APPROVE REJECT
 # $(call arg,option,NAME): "--option=<value of NAME>"; $(call opt,...): the same, if NAME is set.
@@ -156,3 +157,34 @@ error-budget: setup ## budget left per SLO of $(ENV) and the time to exhaustion 
 
 slo-rules: setup ## the Prometheus rules generated from deployments/$(ENV).yaml's SLOs
 	@$(OPS) slo rules $(call arg,env,ENV)
+
+# Secret rotation (Secrets Manager's four steps; local store or AWS)
+SECRET ?=
+.PHONY: rotate-secrets
+rotate-secrets: setup ## rotate secrets: make rotate-secrets ENV=local [SECRET=db|api-key|jwt]
+	@$(OPS) secrets rotate $(call arg,env,ENV) $(call opt,secret,SECRET)
+
+# Feature flags (AppConfig's FeatureFlags format; local store or AppConfig)
+FLAG ?=
+STRATEGY ?= gradual
+.PHONY: ff-list ff-enable ff-disable ff-analytics
+ff-list: setup ## flags of $(ENV): name, state, rollout %, last change
+	@$(OPS) flags list $(call arg,env,ENV)
+
+ff-enable: setup ## make ff-enable ENV=local FLAG=recommended-feed [STRATEGY=gradual|canary|immediate] [SCALE=0.01]
+	@$(call need,FLAG,ff-enable)
+	@$(OPS) flags enable $(call arg,env,ENV) $(call arg,flag,FLAG) $(call arg,strategy,STRATEGY) $(call opt,scale,SCALE)
+
+ff-disable: setup ## make ff-disable ENV=local FLAG=recommended-feed
+	@$(call need,FLAG,ff-disable)
+	@$(OPS) flags disable $(call arg,env,ENV) $(call arg,flag,FLAG)
+
+ff-analytics: setup ## usage, error rate and latency with each flag on vs off
+	@$(OPS) flags analytics $(call arg,env,ENV)
+
+# CDN cache (Varnish locally, CloudFront on AWS)
+PATHS ?=
+.PHONY: invalidate-cache
+invalidate-cache: setup ## make invalidate-cache ENV=local PATHS='/static/* /images/*'
+	@$(call need,PATHS,invalidate-cache)
+	@$(OPS) cdn invalidate $(call arg,env,ENV) $(call arg,paths,PATHS)

@@ -9,7 +9,19 @@ import sys
 
 import typer
 
-from petswipe_cli import backup, db, infra, load_test, release, sandbox, slo, ui
+from petswipe_cli import (
+    backup,
+    cdn,
+    db,
+    flags,
+    infra,
+    load_test,
+    release,
+    sandbox,
+    secret_rotation,
+    slo,
+    ui,
+)
 
 app = typer.Typer(help="PetSwipe ops pipelines.", no_args_is_help=True, add_completion=False)
 app.add_typer(release.app)
@@ -20,6 +32,9 @@ app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(db.app, name="db")
 app.add_typer(backup.app, name="backup")
 app.add_typer(slo.app, name="slo")
+app.add_typer(secret_rotation.app, name="secrets")
+app.add_typer(flags.app, name="flags")
+app.add_typer(cdn.app, name="cdn")
 
 
 def main() -> None:

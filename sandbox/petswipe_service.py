@@ -8,6 +8,9 @@ can be rehearsed end to end without a cloud account.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -192,6 +195,9 @@ class App:
         self.api_key = api_key
         self.faults = faults
         self.metrics = Metrics(version)
+        self.rotation: RotatingSecrets | None = None
+        self.flags: FlagSet | None = None
+        self.base_url = engine.url.render_as_string(hide_password=False)
         self.routes: list[tuple[str, re.Pattern[str], str, Callable[..., tuple[int, Any]]]] = [
             ("GET", re.compile(r"/api/pets"), "/api/pets", self.list_pets),
             ("GET", re.compile(r"/api/pets/(\d+)"), "/api/pets/{id}", self.get_pet),
@@ -200,9 +206,12 @@ class App:
         ]
 
     def health(self) -> tuple[int, dict[str, Any]]:
-        try:
+        def ping() -> None:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
+
+        try:
+            with_reauth(self, ping)
         except SQLAlchemyError:
             return 503, {"status": "unavailable", "version": self.version}
         return 200, {"status": "ok", "version": self.version}
@@ -211,9 +220,12 @@ class App:
         limit = int_param(query, "limit", 20)
         if not 1 <= limit <= 100:
             raise HttpError(400, "Query parameter limit must be between 1 and 100.")
+        newest_first = flag_on(self, "recommended-feed", query)
+        order = pets.c.id.desc() if newest_first else pets.c.id
         with self.engine.connect() as conn:
-            rows = conn.execute(select(pets).order_by(pets.c.id).limit(limit)).all()
-        return 200, {"pets": [row_json(r) for r in rows], "count": len(rows)}
+            rows = conn.execute(select(pets).order_by(order).limit(limit)).all()
+        feed = "recommended" if newest_first else "default"
+        return 200, {"pets": [row_json(r) for r in rows], "count": len(rows), "feed": feed}
 
     def get_pet(self, _query: dict[str, list[str]], _body: bytes, pet_id: str) -> tuple[int, Any]:
         with self.engine.connect() as conn:
@@ -284,16 +296,371 @@ class App:
                 raise HttpError(401, "Injected fault: PETSWIPE_FAULT_CLIENT_ERROR_RATE is set.")
             if self.api_key is not None and key != self.api_key:
                 raise HttpError(401, "Missing or wrong X-API-Key header.")
+            rotation = self.rotation
+            if rotation is not None and key != self.api_key and not rotation.api_key_ok(key):
+                raise HttpError(401, "The X-API-Key is not a current or previous key.")
             if handler is None:
                 if allowed:
                     raise HttpError(405, f"{method} is not allowed on {route}.")
                 raise HttpError(404, f"No API route matches {path}.")
-            status, payload = handler(query, body, *args)
+            status, payload = with_reauth(self, lambda: handler(query, body, *args))
         except HttpError as exc:
             return route, exc.status, {"error": str(exc)}
         except SQLAlchemyError:
             return route, 503, {"error": "The database is unavailable; try again shortly."}
         return route, status, payload
+
+
+# --- Rotated secrets: database credentials, API keys and JWT signing keys -------------
+# The sandbox's secret store (PETSWIPE_SECRETS_FILE) keeps Secrets Manager's stages.
+# The service connects with the AWSCURRENT database credentials, accepts an API key or a
+# JWT signing key in any of AWSCURRENT / AWSPENDING / AWSPREVIOUS, re-reads the store on
+# SIGHUP and when authentication fails, so a rotation never needs a restart.
+
+STAGES = ("AWSCURRENT", "AWSPENDING", "AWSPREVIOUS")
+
+
+class RotatingSecrets:
+    """The staged values of the service's secrets, re-read from the store file on demand."""
+
+    def __init__(self, path: str, db_name: str, api_key_name: str, jwt_name: str) -> None:
+        self.path = path
+        self.names = {"db": db_name, "api-key": api_key_name, "jwt": jwt_name}
+        self.lock = threading.Lock()
+        self.versions: dict[str, dict[str, dict[str, Any]]] = {}
+        self.mtime_ns = -1
+        self.read()
+
+    def read(self) -> None:
+        try:
+            self.mtime_ns = os.stat(self.path).st_mtime_ns
+            with open(self.path) as source:
+                data = json.load(source)
+        except (OSError, ValueError):
+            data = {}
+        secrets = data.get("secrets", {})
+        self.versions = {
+            kind: secrets.get(name, {}).get("versions", {}) for kind, name in self.names.items()
+        }
+
+    def reread(self) -> bool:
+        """Read the store again if the file changed since the last read; True when it did."""
+        with self.lock:
+            try:
+                changed = os.stat(self.path).st_mtime_ns != self.mtime_ns
+            except OSError:
+                changed = False
+            if changed:
+                self.read()
+            return changed
+
+    def staged(self, kind: str) -> dict[str, str]:
+        """version id -> value for the versions of `kind` holding any stage."""
+        return {
+            vid: entry["value"]
+            for vid, entry in self.versions.get(kind, {}).items()
+            if set(entry.get("stages", ())) & set(STAGES)
+        }
+
+    def current(self, kind: str) -> tuple[str, str] | None:
+        for vid, entry in self.versions.get(kind, {}).items():
+            if "AWSCURRENT" in entry.get("stages", ()):
+                return vid, entry["value"]
+        return None
+
+    def api_key_ok(self, key: str | None) -> bool:
+        """A presented X-API-Key must be a staged key, once any key is staged."""
+        if key is None:
+            return True
+        if not self.staged("api-key") or key in self.staged("api-key").values():
+            return True
+        return self.reread() and key in self.staged("api-key").values()
+
+    def database_url(self, base_url: str) -> str:
+        """`base_url` with the AWSCURRENT database user and password, when there is one."""
+        found = self.current("db")
+        parsed = make_url(base_url)
+        if found is None or parsed.get_backend_name() != "postgresql":
+            return base_url
+        creds = json.loads(found[1])
+        return parsed.set(
+            username=creds["username"],
+            password=creds["password"],
+            host=creds.get("host", parsed.host),
+            port=creds.get("port", parsed.port),
+            database=creds.get("dbname", parsed.database),
+        ).render_as_string(hide_password=False)
+
+
+def swap_engine(app: App, base_url: str) -> bool:
+    """Connect with the store's current database credentials if they changed."""
+    secrets = app.rotation
+    if secrets is None:
+        return False
+    url = secrets.database_url(base_url)
+    if url == app.engine.url.render_as_string(hide_password=False):
+        return False
+    old, app.engine = app.engine, make_engine(url)
+    old.dispose()
+    return True
+
+
+def reload_secrets(app: App, base_url: str) -> None:
+    """SIGHUP: read the store now and reconnect if the database credentials moved."""
+    if app.rotation is not None:
+        with app.rotation.lock:
+            app.rotation.read()
+        swap_engine(app, base_url)
+
+
+def auth_failed(exc: SQLAlchemyError) -> bool:
+    return "authentication failed" in str(getattr(exc, "orig", exc))
+
+
+def with_reauth(app: App, call: Callable[[], Any]) -> Any:
+    """Run `call`; if the database refused our password, re-read the store and retry once."""
+    used = app.engine
+    try:
+        return call()
+    except SQLAlchemyError as exc:
+        if app.rotation is None or not auth_failed(exc):
+            raise
+        app.rotation.reread()
+        with app.rotation.lock:
+            swap_engine(app, app.base_url)
+        if app.engine is used:
+            raise
+        return call()
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64url(text_: str) -> bytes:
+    return base64.urlsafe_b64decode(text_ + "=" * (-len(text_) % 4))
+
+
+def sign_token(key: str, kid: str, claims: dict[str, Any]) -> str:
+    header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+    body = _b64url(json.dumps(claims).encode())
+    mac = hmac.new(key.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{_b64url(mac)}"
+
+
+def verify_token(secrets: RotatingSecrets, token: str) -> dict[str, Any]:
+    """Claims of an HS256 token whose `kid` is a staged signing key, else HttpError 401."""
+    try:
+        header_b64, body_b64, mac_b64 = token.split(".")
+        header = json.loads(_unb64url(header_b64))
+        claims = json.loads(_unb64url(body_b64))
+        kid = str(header["kid"])
+    except (ValueError, KeyError, TypeError):
+        raise HttpError(401, "The bearer token is not a well-formed JWT.") from None
+    keys = secrets.staged("jwt")
+    if kid not in keys and secrets.reread():
+        keys = secrets.staged("jwt")
+    if kid not in keys or header.get("alg") != "HS256":
+        raise HttpError(401, "The token's signing key is not a current or previous key.")
+    mac = hmac.new(keys[kid].encode(), f"{header_b64}.{body_b64}".encode(), hashlib.sha256)
+    if not hmac.compare_digest(_b64url(mac.digest()), mac_b64):
+        raise HttpError(401, "The token's signature does not verify.")
+    if float(claims.get("exp", 0)) < time.time():
+        raise HttpError(401, "The token has expired.")
+    return claims
+
+
+def auth_route(app: App, method: str, path: str, body: bytes, authorization: str | None):
+    """POST /auth/token {"user_id": n} signs with AWSCURRENT; GET /auth/verify checks one."""
+    secrets = app.rotation
+    try:
+        if secrets is None:
+            raise HttpError(503, "No secret store is configured (PETSWIPE_SECRETS_FILE).")
+        if path == "/auth/token" and method == "POST":
+            current = secrets.current("jwt")
+            if current is None:
+                raise HttpError(503, "No JWT signing key yet; rotate the jwt secret first.")
+            try:
+                user_id = int(json.loads(body or b"{}")["user_id"])
+            except (ValueError, KeyError, TypeError):
+                raise HttpError(400, "Send a JSON body with an integer user_id.") from None
+            claims = {"sub": str(user_id), "exp": int(time.time()) + 3600}
+            return 200, {"token": sign_token(current[1], current[0], claims), "kid": current[0]}
+        if path == "/auth/verify" and method == "GET":
+            scheme, _, token = (authorization or "").partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise HttpError(401, "Send an Authorization: Bearer <token> header.")
+            claims = verify_token(secrets, token.strip())
+            return 200, {"valid": True, "sub": claims.get("sub")}
+        raise HttpError(404, f"No auth route matches {method} {path}.")
+    except HttpError as exc:
+        return exc.status, {"error": str(exc)}
+
+
+def rotating_secrets_from_env() -> RotatingSecrets | None:
+    path = os.environ.get("PETSWIPE_SECRETS_FILE", "").strip()
+    if not path:
+        return None
+    return RotatingSecrets(
+        path,
+        os.environ.get("PETSWIPE_DB_SECRET", ""),
+        os.environ.get("PETSWIPE_API_KEY_SECRET", ""),
+        os.environ.get("PETSWIPE_JWT_SECRET", ""),
+    )
+
+
+# --- end of rotated secrets ---------------------------------------------------------
+
+
+# --- Feature flags: AppConfig's FeatureFlags document, re-read every few seconds ---------
+# PETSWIPE_FLAGS_FILE holds the newest flag version. A flag is on for a user when it is
+# enabled and a stable hash of (flag, user id) falls under its rollout_percentage, so the
+# same users keep it as the percentage grows. Requests that evaluated a flag are counted
+# per flag and state (on/off) for the rollout gate and the analytics.
+
+FLAG_CONTEXT = threading.local()
+
+
+class FlagSet:
+    def __init__(self, path: str, refresh_seconds: float, registry: CollectorRegistry) -> None:
+        self.path = path
+        self.refresh_seconds = refresh_seconds
+        self.values: dict[str, dict[str, Any]] = {}
+        self.mtime = -1.0
+        self.checked_at = 0.0
+        self.lock = threading.Lock()
+        self.faults = flag_faults()
+        self.requests = Counter(
+            "petswipe_flag_requests",
+            "API requests that evaluated a flag, by flag, state (on/off) and status code.",
+            ["flag", "state", "code"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "petswipe_flag_request_duration_seconds",
+            "Latency of requests that evaluated a flag, by flag and state.",
+            ["flag", "state"],
+            buckets=BUCKETS,
+            registry=registry,
+        )
+        self.refresh(force=True)
+
+    def refresh(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.checked_at < self.refresh_seconds:
+            return
+        with self.lock:
+            self.checked_at = now
+            try:
+                mtime = os.stat(self.path).st_mtime
+                if mtime == self.mtime:
+                    return
+                with open(self.path) as source:
+                    document = json.load(source)
+            except (OSError, ValueError):
+                return
+            self.values, self.mtime = dict(document.get("values", {})), mtime
+
+    def on_for(self, flag: str, user_id: int) -> bool:
+        self.refresh()
+        value = self.values.get(flag, {})
+        if not value.get("enabled"):
+            return False
+        digest = hashlib.sha256(f"{flag}:{user_id}".encode()).hexdigest()
+        return int(digest[:8], 16) % 10000 < float(value.get("rollout_percentage", 100)) * 100
+
+    def observe(self, status: int, seconds: float) -> None:
+        for flag, on in getattr(FLAG_CONTEXT, "seen", {}).items():
+            state = "on" if on else "off"
+            self.requests.labels(flag=flag, state=state, code=str(status)).inc()
+            self.duration.labels(flag=flag, state=state).observe(seconds)
+
+
+def flag_faults() -> dict[str, float]:
+    """PETSWIPE_FAULT_FLAG=<flag>:<error rate>: the flagged code path fails that often."""
+    raw = os.environ.get("PETSWIPE_FAULT_FLAG", "").strip()
+    if not raw:
+        return {}
+    flag, _, rate = raw.partition(":")
+    try:
+        value = float(rate)
+    except ValueError:
+        value = -1.0
+    if not flag or not 0.0 <= value <= 1.0:
+        fail(f"PETSWIPE_FAULT_FLAG={raw!r} is invalid; set it to <flag>:<rate between 0 and 1>.")
+    return {flag: value}
+
+
+def flag_on(app: App, flag: str, query: dict[str, list[str]]) -> bool:
+    """Evaluate `flag` for the request's ?user_id= (no user: off, and not counted)."""
+    flags = app.flags
+    raw = query.get("user_id")
+    if flags is None or not raw:
+        return False
+    try:
+        user_id = int(raw[0])
+    except ValueError:
+        raise HttpError(400, "Query parameter user_id must be an integer.") from None
+    on = flags.on_for(flag, user_id)
+    seen = getattr(FLAG_CONTEXT, "seen", None)
+    if seen is not None:
+        seen[flag] = on
+    if on and random.random() < flags.faults.get(flag, 0.0):
+        raise HttpError(500, f"Injected fault on the {flag} code path (PETSWIPE_FAULT_FLAG).")
+    return on
+
+
+def flag_set_from_env(registry: CollectorRegistry) -> FlagSet | None:
+    path = os.environ.get("PETSWIPE_FLAGS_FILE", "").strip()
+    if not path:
+        return None
+    raw = os.environ.get("PETSWIPE_FLAGS_REFRESH_SECONDS", "2")
+    try:
+        refresh = float(raw)
+    except ValueError:
+        fail(f"PETSWIPE_FLAGS_REFRESH_SECONDS={raw!r} is invalid; set it to seconds.")
+    return FlagSet(path, refresh, registry)
+
+
+# --- end of feature flags -----------------------------------------------------------
+
+
+# --- Static assets and images, for the edge cache in front of the router -------------
+# Rendered on request with the time they were rendered, so a refetch after an
+# invalidation is visibly a new copy. /static/app.css has no Cache-Control (the edge's
+# default applies); /static/app.<build>.js says two years (the edge caps it at one).
+
+ASSET_STARTED = datetime.now().astimezone()
+
+
+def asset(path: str, version: str) -> tuple[int, bytes, str, dict[str, str]] | None:
+    """(status, body, content type, extra headers) for an asset path, or None."""
+    stamp = datetime.now().astimezone().isoformat(timespec="microseconds")
+    if path == "/static/app.css":
+        body = f"/* petswipe {version} rendered {stamp} */\nbody {{ font-family: sans-serif; }}\n"
+        return 200, body.encode(), "text/css", {}
+    if re.fullmatch(r"/static/app\.[0-9a-f]{8}\.js", path):
+        body = f"/* petswipe {version} rendered {stamp} */\nexport const ready = true;\n"
+        return (
+            200,
+            body.encode(),
+            "application/javascript",
+            {"Cache-Control": "public, max-age=63072000, immutable"},
+        )
+    match = re.fullmatch(r"/images/pets/(\d+)\.svg", path)
+    if match:
+        pet = match.group(1)
+        body = (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
+            f"<!-- pet {pet}, petswipe {version}, rendered {stamp} -->"
+            f'<circle cx="32" cy="32" r="30" fill="#{int(pet) * 2654435761 % 0xFFFFFF:06x}"/>'
+            "</svg>"
+        )
+        return 200, body.encode(), "image/svg+xml", {}
+    return None
+
+
+# --- end of static assets -----------------------------------------------------------
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -307,9 +674,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Access logs would drown the pipeline's own output under load."""
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
@@ -326,6 +697,7 @@ class Handler(BaseHTTPRequestHandler):
         path = parts.path.rstrip("/") or "/"
         app = self.app
         if path.startswith("/api/") or path == "/api":
+            FLAG_CONTEXT.seen = {}
             route, status, payload = app.api(
                 self.command, path, parse_qs(parts.query), body, self.headers.get("X-API-Key")
             )
@@ -333,6 +705,13 @@ class Handler(BaseHTTPRequestHandler):
                 self._json(status, payload)
             finally:
                 app.metrics.observe(route, status, time.perf_counter() - start)
+                if app.flags is not None:
+                    app.flags.observe(status, time.perf_counter() - start)
+        elif path.startswith(("/static/", "/images/")) and (found := asset(path, app.version)):
+            self._send(*found)
+        elif path.startswith("/auth/"):
+            auth = self.headers.get("Authorization")
+            self._json(*auth_route(app, self.command, path, body, auth))
         elif path == "/health":
             self._json(*app.health())
         elif path == "/version":
@@ -403,13 +782,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     faults = read_faults()
+    rotation = rotating_secrets_from_env()
     try:
         engine = make_engine(args.database_url)
     except (ArgumentError, ImportError) as exc:
         fail(f"--database-url is not a usable SQLAlchemy URL ({exc}).")
-    check_schema(engine, args.database_url)
 
     Handler.app = App(engine, args.version, os.environ.get("PETSWIPE_API_KEY") or None, faults)
+    Handler.app.rotation = rotation
+    Handler.app.flags = flag_set_from_env(Handler.app.metrics.registry)
+    swap_engine(Handler.app, args.database_url)
+    check_schema(Handler.app.engine, args.database_url)
     try:
         server = Server((args.host, args.port), Handler)
     except OSError as exc:
@@ -420,13 +803,20 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    app = Handler.app
+    signal.signal(
+        signal.SIGHUP,
+        lambda _s, _f: threading.Thread(
+            target=reload_secrets, args=(app, args.database_url), daemon=True
+        ).start(),
+    )
     port = server.server_address[1]
     print(f"petswipe {args.version} listening on {args.host}:{port}", file=sys.stderr, flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
-        engine.dispose()
+        Handler.app.engine.dispose()
     return 0
 
 

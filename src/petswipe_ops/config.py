@@ -537,6 +537,36 @@ class SloAlerting(Model):
         return interval
 
 
+class FeatureFlagSettings(Model):
+    """Feature flags: where they live on AWS and how a rollout is watched and timed."""
+
+    appconfig_application: str = Field("petswipe", description="AppConfig application name")
+    appconfig_profile: str = Field("feature-flags", description="configuration profile name")
+    appconfig_environment_id: str | None = Field(
+        None, description="AppConfig environment id the flow deploys each version to"
+    )
+    scale: float = Field(
+        1.0, gt=0, le=10, description="multiplies every strategy's step durations (tests: 0.002)"
+    )
+    observe_interval_seconds: float = Field(1.0, gt=0, description="how often the gate looks")
+    min_requests: int = Field(
+        100, ge=1, description="flag-on requests a step's window needs before the gate can pass"
+    )
+    refresh_seconds: float = Field(2.0, gt=0, description="how often a service re-reads flags")
+
+
+class Cdn(Model):
+    """The edge cache: Varnish in front of HAProxy locally, CloudFront on AWS."""
+
+    enabled: bool = Field(False, description="local: the sandbox starts Varnish")
+    port: int = Field(18084, ge=1024, le=65535, description="local: Varnish listens here")
+    admin_port: int = Field(18085, ge=1024, le=65535, description="local: varnishadm port")
+    cloudfront_distribution_id: str | None = Field(None, description="AWS: the distribution")
+    invalidate_on_release: list[str] = Field(
+        default_factory=list, description="paths the release's finalize stage invalidates"
+    )
+
+
 class EnvironmentConfig(Model):
     environment: str
     platform: PlatformKind
@@ -561,6 +591,9 @@ class EnvironmentConfig(Model):
         if len(names) != len(set(names)):
             raise ValueError(f"SLO names must be unique, not {names}")
         return slos
+
+    feature_flags: FeatureFlagSettings = FeatureFlagSettings()
+    cdn: Cdn = Cdn()
 
     @model_validator(mode="after")
     def _platform_section(self) -> EnvironmentConfig:

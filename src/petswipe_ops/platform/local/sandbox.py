@@ -28,11 +28,14 @@ from petswipe_ops.platform.local.postgres import SandboxPostgres
 from petswipe_ops.platform.local.prometheus import PrometheusScraper
 from petswipe_ops.platform.local.prometheus_server import PrometheusServer
 from petswipe_ops.platform.local.scaler import stop_replicas
-from petswipe_ops.platform.local.services import ProcessRunner, alive, terminate
+from petswipe_ops.platform.local.service_env import StoreAwareRunner
+from petswipe_ops.platform.local.services import alive, terminate
+from petswipe_ops.platform.local.varnish import VarnishCache, varnishd_binary
 from petswipe_ops.platform.router_errors import WithRouterErrors
 from petswipe_ops.platform.seams import VersionInstance, Weights
 from petswipe_ops.proc import find_binary, run
 from petswipe_ops.record import Outcome, ReleaseLedger
+from petswipe_ops.stores import store_env
 
 
 class SandboxStatus(BaseModel):
@@ -70,7 +73,8 @@ class LocalSandbox:
             else None
         )
         self.database = LocalDatabase(self._database_url())
-        self.services = ProcessRunner(
+        self.services = StoreAwareRunner(
+            extra_env=lambda: store_env(config),
             script=self.root / "sandbox" / "petswipe_service.py",
             run_dir=self.run_dir,
             ports=self.local.service_ports,
@@ -78,6 +82,9 @@ class LocalSandbox:
             health_path=config.service.health_check.path,
         )
         self.router = HaproxyRouter(HaproxyRuntime(self.socket_path))
+        self.cdn = VarnishCache(
+            self.run_dir, config.cdn.port, config.cdn.admin_port, self.local.router_port
+        )
         self.metrics = WithRouterErrors(
             PrometheusScraper(), HaproxyServerErrors(self.router.runtime)
         )
@@ -121,6 +128,8 @@ class LocalSandbox:
         migrate stage, which checks and records every step.
         """
         binary = haproxy_binary()
+        if self.config.cdn.enabled:
+            varnishd_binary()
         self.database_up()
         stable = self.services.instance("stable")
         restarted = stable is None
@@ -131,6 +140,8 @@ class LocalSandbox:
         elif restarted:
             self.router.point_stable(stable)
         self.prometheus.up()
+        if self.config.cdn.enabled:
+            self.cdn.up()
         return self.status()
 
     def canary_traffic(self, release_id: str) -> BackgroundLoad:
@@ -213,6 +224,7 @@ class LocalSandbox:
 
     def down(self) -> None:
         """Stop every version, HAProxy and the sandbox's PostgreSQL; data and records stay."""
+        self.cdn.down()
         for instance in self.services.running():
             self.services.stop(instance)
         stop_replicas(self.run_dir)

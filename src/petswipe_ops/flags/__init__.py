@@ -1,0 +1,1 @@
+"""Feature flags in AppConfig's format, rolled out by percentage and watched by a gate."""

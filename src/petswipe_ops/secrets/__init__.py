@@ -1,0 +1,1 @@
+"""Secret rotation: the four Secrets Manager steps over a store with the three stages."""
