@@ -18,11 +18,13 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from petswipe_ops import pipeline, reconcile
 from petswipe_ops.canary import StepResult, run_step
+from petswipe_ops.cdn.invalidation import invalidate_release_paths
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import ConfigError, OpsError
 from petswipe_ops.gates import GateDecision, Verdict, build_gate
 from petswipe_ops.holds import hold
 from petswipe_ops.migrations import MigrationStep
+from petswipe_ops.notify.rollback import notify_rollback
 from petswipe_ops.paths import run_dir
 from petswipe_ops.platform import open_platform
 from petswipe_ops.platform.seams import Platform, Traffic, VersionInstance, Weights
@@ -428,6 +430,9 @@ class ReleaseRun:
                 services.rename(candidate, "stable")
             weights = router.get_weights()
             stage.summary = f"{candidate.version} is stable; previous version stopped"
+            invalidated = invalidate_release_paths(self.config)
+            if invalidated is not None:
+                stage.summary += f"; edge cache invalidated: {', '.join(invalidated.paths)}"
         self._decide(
             "finalize",
             DecisionVerdict.PROMOTE,
@@ -492,7 +497,22 @@ class ReleaseRun:
             outcome, reason = Outcome.PROMOTED, f"{record.version} promoted to 100 % ({cause})"
         else:
             outcome, reason = Outcome.ROLLED_BACK, f"rolled back: {cause}"
-        return ReleaseResult.of(self.book.finish(self.release_id, outcome, reason, weights))
+        finished = self.book.finish(self.release_id, outcome, reason, weights)
+        if outcome is Outcome.ROLLED_BACK:
+            self._notify_rollback(reason)
+        return ReleaseResult.of(finished)
+
+    def _notify_rollback(self, reason: str) -> None:
+        """Tell the team (Slack, SNS) why; a channel that fails is kept in the record."""
+        deliveries = notify_rollback(
+            self.config, release_id=self.release_id, version=self.version, reason=reason
+        )
+        self._decide(
+            "notify",
+            DecisionVerdict.TAKEN,
+            "; ".join(f"{d.channel}: {'sent' if d.delivered else d.detail}" for d in deliveries),
+            {"deliveries": [d.model_dump(mode="json") for d in deliveries]},
+        )
 
     def result(self) -> ReleaseResult:
         return ReleaseResult.of(self.record)
