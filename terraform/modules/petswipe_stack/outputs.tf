@@ -25,3 +25,7 @@ output "db_instance" {
 output "backup_vault" {
   value = module.backup.vault_name
 }
+
+output "dr_backup_vault_arn" {
+  value = module.backup.dr_vault_arn
+}

@@ -76,3 +76,9 @@ variable "platform" {
     database_url_secret_arn     = string
   })
 }
+
+variable "backup_selection" {
+  description = "Assign the database to the backup plan (false where the API has no selections)."
+  type        = bool
+  default     = true
+}
