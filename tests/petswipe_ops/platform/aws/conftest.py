@@ -1,0 +1,101 @@
+"""One applied staging stack on a real moto server, shared by every AWS adapter test.
+
+terraform applies terraform/environments/aws with staging.tfvars once per session (about
+two minutes on moto: its RDS and load-balancer waiters poll), into a moto server of this
+module's own, so the `moto_endpoint` fixture's resets elsewhere cannot wipe it. Each test
+gets the platform back at its baseline: canary weight 0, canary service at 0 tasks, the
+stable service on its first task definition.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+from petswipe_ops.config import EnvironmentConfig, load_environment
+from petswipe_ops.paths import project_root
+from petswipe_ops.platform.aws.outputs import StackOutputs
+from petswipe_ops.platform.aws.platform import AwsPlatform
+from petswipe_ops.platform.aws.sandbox.moto import free_port, start_moto, stop_process
+from petswipe_ops.platform.aws.sandbox.stack import apply_stack
+from petswipe_ops.platform.aws.sandbox.state import SANDBOX_CREDENTIALS
+
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@dataclass(frozen=True)
+class AppliedStack:
+    config: EnvironmentConfig
+    endpoint: str
+    outputs: StackOutputs
+    run_root: Path
+    stable_task_definition: str
+
+    def client(self, service: str, region: str = "us-east-1"):
+        return boto3.client(
+            service, region_name=region, endpoint_url=self.endpoint, **SANDBOX_CREDENTIALS
+        )
+
+    def platform(self, **overrides) -> AwsPlatform:
+        return AwsPlatform(
+            self.config,
+            endpoint_url=self.endpoint,
+            outputs=overrides.pop("outputs", self.outputs),
+            credentials=SANDBOX_CREDENTIALS,
+            **overrides,
+        )
+
+
+@pytest.fixture(scope="session")
+def applied_stack(tmp_path_factory) -> Iterator[AppliedStack]:
+    run_root = tmp_path_factory.mktemp("aws-stack")
+    saved = {k: os.environ.get(k) for k in [*AWS_ENV, "PETSWIPE_RUN_DIR"]}
+    os.environ.update(AWS_ENV)
+    os.environ["PETSWIPE_RUN_DIR"] = str(run_root)
+
+    port = free_port()
+    pid = start_moto(port, run_root / "moto.log")
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        config = load_environment("staging", project_root())
+        outputs = StackOutputs.model_validate(apply_stack(config, endpoint))
+        ecs = boto3.client("ecs", endpoint_url=endpoint, **SANDBOX_CREDENTIALS)
+        stable = ecs.describe_services(cluster=outputs.cluster, services=[outputs.stable_service])
+        yield AppliedStack(
+            config, endpoint, outputs, run_root, stable["services"][0]["taskDefinition"]
+        )
+    finally:
+        stop_process(pid)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def stack(applied_stack: AppliedStack, monkeypatch) -> Iterator[AppliedStack]:
+    """The applied stack, put back at its baseline after the test."""
+    monkeypatch.setenv("PETSWIPE_RUN_DIR", str(applied_stack.run_root))
+    yield applied_stack
+    outputs = applied_stack.outputs
+    platform = applied_stack.platform()
+    platform.router.set_candidate_weight(0)
+    ecs = applied_stack.client("ecs")
+    ecs.update_service(cluster=outputs.cluster, service=outputs.canary_service, desiredCount=0)
+    ecs.update_service(
+        cluster=outputs.cluster,
+        service=outputs.stable_service,
+        taskDefinition=applied_stack.stable_task_definition,
+        desiredCount=applied_stack.config.service.replicas,
+    )
