@@ -7,6 +7,7 @@ everywhere and never carry a secret (messages hold names and ARNs only).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -81,7 +82,14 @@ def aws_call(action: str, resource: str, *, endpoint: str | None = None) -> Iter
     except ClientError as exc:
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "Unknown"))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         operation = exc.operation_name
+        if code.isdigit():
+            # An XML error body parsed by a JSON-protocol client (moto does this): the code is
+            # the HTTP status, the real code is inside the message.
+            found = re.search(r"<Code>([^<]+)</Code>", str(error.get("Message", "")))
+            code = found.group(1) if found else ("AccessDenied" if status == 403 else code)
+            error = {"Code": code, "Message": re.sub(r"<[^>]+>", " ", str(error.get("Message")))}
         if code in ACCESS_DENIED:
             raise AwsAccessDenied(
                 f"{where}: access denied ({code} on {operation}); grant the caller's IAM "
