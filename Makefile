@@ -110,3 +110,15 @@ backup-verify: setup ## backup controls of $(ENV): RPO, tiers, checksums, encryp
 
 dr-test: setup ## DR drill: restore the latest backup, verify with great-expectations, RTO and RPO
 	@$(OPS) backup dr-test --env $(ENV)
+
+# The AWS sandbox: moto server + terraform/environments/aws applied to it + an ALB emulator
+AWS_ENV ?= staging
+.PHONY: aws-sandbox-up aws-sandbox-status aws-sandbox-down
+aws-sandbox-up: setup ## AWS APIs (moto) on 127.0.0.1, the staging root applied, the emulated ALB listener
+	@$(OPS) aws-sandbox up --env $(AWS_ENV)
+
+aws-sandbox-status: setup ## the emulated listener's URL, its weights, the ECS services and task definitions
+	@$(OPS) aws-sandbox status --env $(AWS_ENV)
+
+aws-sandbox-down: setup ## stop moto, the emulator and its tasks, leaving no process behind
+	@$(OPS) aws-sandbox down --env $(AWS_ENV)

@@ -194,3 +194,22 @@ class PrometheusMetrics:
             buckets=buckets,
             latency_sum_seconds=self._sum(f"sum({LATENCY_METRIC}_sum{{{group}}})"),
         )
+
+
+class SandboxCloudWatchMetrics:
+    """The `cloudwatch` source on the AWS sandbox: counts from moto's CloudWatch, latency
+    histogram from the sandbox's Prometheus.
+
+    moto computes no percentile or trimmed-count statistics, so the one thing CloudWatch
+    cannot give there (the latency distribution) is taken from the same tasks' histograms;
+    on AWS itself `CloudWatchMetrics` reads all of it from CloudWatch.
+    """
+
+    def __init__(self, counts: CloudWatchMetrics, latency: PrometheusMetrics) -> None:
+        self.counts = counts
+        self.latency = latency
+
+    def read(self, instance: VersionInstance) -> AlbVersionMetrics:
+        counts = self.counts.read(instance)
+        histogram = self.latency.read(instance)
+        return counts.model_copy(update={"buckets": histogram.buckets})

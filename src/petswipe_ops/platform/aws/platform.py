@@ -20,7 +20,11 @@ from petswipe_ops.k6 import BackgroundLoad, k6_binary
 from petswipe_ops.paths import project_root, run_dir
 from petswipe_ops.platform.aws.clients import AwsClients, check_region
 from petswipe_ops.platform.aws.database import RdsDatabase
-from petswipe_ops.platform.aws.metrics import CloudWatchMetrics, PrometheusMetrics
+from petswipe_ops.platform.aws.metrics import (
+    CloudWatchMetrics,
+    PrometheusMetrics,
+    SandboxCloudWatchMetrics,
+)
 from petswipe_ops.platform.aws.outputs import StackOutputs, load_outputs, stack_terraform
 from petswipe_ops.platform.aws.router import AlbRouter
 from petswipe_ops.platform.aws.sandbox.state import SANDBOX_CREDENTIALS, read_state
@@ -85,6 +89,7 @@ class AwsPlatform:
             self.outputs,
             replicas=config.service.replicas,
             ready_timeout=config.aws.step_ready_timeout_seconds,
+            wait_for_targets=not self.emulated or self.sandbox is not None,
         )
         self.router = AlbRouter(
             self.clients, self.outputs, before_promote=self.services.roll_stable_to
@@ -115,7 +120,14 @@ class AwsPlatform:
                     "has no aws.prometheus_url; set it, or start the AWS sandbox."
                 )
             return PrometheusMetrics(url, self.outputs)
-        return CloudWatchMetrics(self.clients, self.outputs, latency_statistics=not self.emulated)
+        cloudwatch = CloudWatchMetrics(
+            self.clients, self.outputs, latency_statistics=not self.emulated
+        )
+        if self.emulated and self.sandbox and self.sandbox.prometheus_url:
+            return SandboxCloudWatchMetrics(
+                cloudwatch, PrometheusMetrics(self.sandbox.prometheus_url, self.outputs)
+            )
+        return cloudwatch
 
     def preflight(self) -> None:
         """Read the listener and both services before a release changes anything."""

@@ -47,7 +47,10 @@ class EcsServices:
         replicas: int,
         ready_timeout: float = 600,
         poll_seconds: float = 2.0,
+        wait_for_targets: bool = True,
     ) -> None:
+        """`wait_for_targets`: a start also waits for healthy targets (off on bare moto, where
+        nothing registers any)."""
         self.ecs = clients("ecs")
         self.elbv2 = clients("elbv2")
         self.endpoint = clients.endpoint_url
@@ -55,6 +58,7 @@ class EcsServices:
         self.replicas = replicas
         self.ready_timeout = ready_timeout
         self.poll_seconds = poll_seconds
+        self.wait_for_targets = wait_for_targets
 
     # -- reading -------------------------------------------------------------------------
 
@@ -129,12 +133,22 @@ class EcsServices:
         arn = self.register(version, role, env)
         self._update(role, arn, self.replicas)
         self.wait_steady(role)
-        return VersionInstance(
+        instance = VersionInstance(
             version=version,
             role=role,
             endpoint=self.outputs.target_group(role),
             handle=f"{self.outputs.service(role)}|{arn}",
         )
+        self.wait_healthy(instance)
+        return instance
+
+    def wait_healthy(self, instance: VersionInstance) -> None:
+        """Until the track's targets are healthy, or the deadline; the caller checks healthy()."""
+        if not self.wait_for_targets:
+            return
+        deadline = time.monotonic() + self.ready_timeout
+        while not self.healthy(instance) and time.monotonic() < deadline:
+            time.sleep(min(self.poll_seconds, 0.5))
 
     def _update(self, role: str, task_definition: str | None, count: int) -> None:
         name = self.outputs.service(role)
@@ -189,6 +203,7 @@ class EcsServices:
         _, _, arn = candidate.handle.partition("|")
         self._update("stable", arn, self.replicas)
         self.wait_steady("stable")
+        self.wait_healthy(candidate.model_copy(update={"role": "stable"}))
 
     def rename(self, instance: VersionInstance, role: str) -> VersionInstance:
         """After roll_stable_to, the candidate's version is the stable track's: free the canary."""

@@ -68,6 +68,7 @@ def applied_stack(tmp_path_factory) -> Iterator[AppliedStack]:
     endpoint = f"http://127.0.0.1:{port}"
     try:
         config = load_environment("staging", project_root())
+
         outputs = StackOutputs.model_validate(apply_stack(config, endpoint))
         ecs = boto3.client("ecs", endpoint_url=endpoint, **SANDBOX_CREDENTIALS)
         stable = ecs.describe_services(cluster=outputs.cluster, services=[outputs.stable_service])

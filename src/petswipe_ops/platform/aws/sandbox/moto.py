@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from petswipe_ops.errors import SandboxError
+from petswipe_ops.platform.local.services import terminate
 
 START_TIMEOUT_S = 60.0
 
@@ -64,27 +64,7 @@ def start_moto(port: int, log_path: Path, env: dict[str, str] | None = None) -> 
             time.sleep(0.2)
 
 
-def stop_process(pid: int | None, timeout: float = 10.0) -> None:
-    """SIGTERM the process group `pid` leads, then SIGKILL what is left after `timeout`."""
-    if not pid:
-        return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
-        except PermissionError:
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                waited, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                waited = 0
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    return
-            if waited == pid:
-                return
-            time.sleep(0.1)
+def stop_process(pid: int | None) -> None:
+    """SIGTERM the process group `pid` leads, then SIGKILL what is left after a grace period."""
+    if pid:
+        terminate(pid)
