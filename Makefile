@@ -122,3 +122,14 @@ aws-sandbox-status: setup ## the emulated listener's URL, its weights, the ECS s
 
 aws-sandbox-down: setup ## stop moto, the emulator and its tasks, leaving no process behind
 	@$(OPS) aws-sandbox down --env $(AWS_ENV)
+
+# Backups of an AWS environment: RDS snapshots tagged with their tier, copied to the DR region
+.PHONY: aws-backup aws-backup-verify aws-dr-test
+aws-backup: setup ## RDS snapshot of $(AWS_ENV) (tiered), copied to the DR region, pruned
+	@$(OPS) aws-backup run --env $(AWS_ENV)
+
+aws-backup-verify: setup ## backup controls of $(AWS_ENV) on its RDS snapshots (or AWS Backup recovery points)
+	@$(OPS) aws-backup verify --env $(AWS_ENV)
+
+aws-dr-test: setup ## restore $(AWS_ENV)'s newest snapshot into a scratch instance; RTO (moto: restore path only)
+	@$(OPS) aws-backup dr-test --env $(AWS_ENV)

@@ -595,9 +595,11 @@ def backup_keygen():
     typer.echo(Fernet.generate_key().decode())
 
 
+from petswipe_cli.aws_backup import app as aws_backup_app  # noqa: E402
 from petswipe_cli.aws_sandbox import app as aws_sandbox_app  # noqa: E402
 
 app.add_typer(aws_sandbox_app, name="aws-sandbox")
+app.add_typer(aws_backup_app, name="aws-backup")
 
 
 def main() -> None:

@@ -15,6 +15,10 @@ output "load_balancer_arn_suffix" {
   value = module.platform.load_balancer_arn_suffix
 }
 
+output "load_balancer_dns_name" {
+  value = module.platform.load_balancer_dns_name
+}
+
 output "listener_arn" {
   value = module.stack.listener_arn
 }

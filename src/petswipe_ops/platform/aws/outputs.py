@@ -38,6 +38,7 @@ class StackOutputs(BaseModel):
     dr_backup_vault_arn: str
     secrets_prefix: str
     load_balancer_arn_suffix: str
+    load_balancer_dns_name: str | None = None
 
     def target_group(self, role: str) -> str:
         """The target group that serves `role` (stable, or candidate = the canary track)."""

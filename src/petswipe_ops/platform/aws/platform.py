@@ -40,6 +40,11 @@ class AwsStatus(BaseModel):
     weights: Weights
     services: list[VersionInstance]
 
+    @property
+    def router_url(self) -> str | None:
+        """Where users' traffic enters: the emulated listener, or the load balancer's name."""
+        return self.listener_url
+
 
 class RealUsers:
     """Canary traffic on AWS is the users' own: nothing to start, nothing that can end early."""
@@ -144,7 +149,12 @@ class AwsPlatform:
         return AwsStatus(
             environment=self.config.environment,
             endpoint=self.endpoint_url or f"AWS ({self.config.aws.region})",
-            listener_url=self.sandbox.listener_url if self.sandbox else None,
+            listener_url=(
+                self.sandbox.listener_url
+                if self.sandbox
+                else self.outputs.load_balancer_dns_name
+                and f"https://{self.outputs.load_balancer_dns_name}"
+            ),
             weights=self.router.get_weights(),
             services=self.services.running(),
         )
