@@ -53,16 +53,27 @@ def bundled_candidates() -> list[Path]:
 def find_terraform() -> str:
     """The override in PETSWIPE_TERRAFORM_BIN, else a terraform >= 1.6 on PATH, else the venv's."""
     if not os.environ.get(ENV_VAR):
-        on_path = shutil.which("terraform")
-        bundled = {str(c) for c in bundled_candidates()}
-        if on_path and on_path not in bundled and _version_of(on_path) >= MIN_PATH_VERSION:
-            return on_path
+        recent = next((t for t in _path_terraforms() if _version_of(t) >= MIN_PATH_VERSION), None)
+        if recent:
+            return recent
         for candidate in bundled_candidates():
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return str(candidate)
     return find_binary(
         "terraform", env_var=ENV_VAR, install_hint=INSTALL_HINT, extra=bundled_candidates()
     )
+
+
+def _path_terraforms() -> list[str]:
+    """Every terraform on PATH, in PATH order, except the bundled one (`uv run` puts the
+    virtual environment's bin first)."""
+    bundled = {c.resolve() for c in bundled_candidates() if c.exists()}
+    found = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        binary = shutil.which("terraform", path=folder) if folder else None
+        if binary and Path(binary).resolve() not in bundled and binary not in found:
+            found.append(binary)
+    return found
 
 
 def _version_of(binary: str) -> tuple[int, ...]:

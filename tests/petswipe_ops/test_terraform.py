@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,9 @@ def test_discovery_prefers_a_recent_terraform_on_path(
     recent.mkdir()
     (recent / "terraform").write_text("#!/bin/sh\necho 'Terraform v1.11.4'\n")
     (recent / "terraform").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{recent}:/usr/bin:/bin")
-    assert find_terraform() == str(recent / "terraform")
+    venv_bin = Path(sys.executable).parent
+    monkeypatch.setenv("PATH", f"{venv_bin}:{recent}:/usr/bin:/bin")
+    assert find_terraform() == str(recent / "terraform"), "`uv run` puts the venv's bin first"
 
 
 def test_discovery_falls_back_to_the_bundled_binary_for_an_old_one_on_path(

@@ -92,7 +92,11 @@ class AwsSandbox:
             environment=self.config.environment, moto_url=f"http://127.0.0.1:{port}", moto_pid=pid
         )
         write_state(state)
-        apply_stack(self.config, state.moto_url)
+        try:
+            apply_stack(self.config, state.moto_url)
+        except BaseException:
+            self.down()
+            raise
         return state
 
     def _database(self, state: SandboxState) -> None:
