@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,27 +57,14 @@ class AppliedStack:
         )
 
 
-@pytest.fixture(scope="session")
-def applied_stack(tmp_path_factory) -> Iterator[AppliedStack]:
-    run_root = tmp_path_factory.mktemp("aws-stack")
-    saved = {k: os.environ.get(k) for k in [*AWS_ENV, "PETSWIPE_RUN_DIR"]}
-    os.environ.update(AWS_ENV)
-    os.environ["PETSWIPE_RUN_DIR"] = str(run_root)
-
-    port = free_port()
-    pid = start_moto(port, run_root / "moto.log")
-    endpoint = f"http://127.0.0.1:{port}"
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set `values` in os.environ for the block only (a session fixture has no monkeypatch)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
-        config = load_environment("staging", project_root())
-
-        outputs = StackOutputs.model_validate(apply_stack(config, endpoint))
-        ecs = boto3.client("ecs", endpoint_url=endpoint, **SANDBOX_CREDENTIALS)
-        stable = ecs.describe_services(cluster=outputs.cluster, services=[outputs.stable_service])
-        yield AppliedStack(
-            config, endpoint, outputs, run_root, stable["services"][0]["taskDefinition"]
-        )
+        yield
     finally:
-        stop_process(pid)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -84,10 +72,32 @@ def applied_stack(tmp_path_factory) -> Iterator[AppliedStack]:
                 os.environ[key] = value
 
 
+@pytest.fixture(scope="session")
+def applied_stack(tmp_path_factory) -> Iterator[AppliedStack]:
+    run_root = tmp_path_factory.mktemp("aws-stack")
+
+    port = free_port()
+    pid = start_moto(port, run_root / "moto.log")
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        with environment({**AWS_ENV, "PETSWIPE_RUN_DIR": str(run_root)}):
+            config = load_environment("staging", project_root())
+
+            outputs = StackOutputs.model_validate(apply_stack(config, endpoint))
+        ecs = boto3.client("ecs", "us-east-1", endpoint_url=endpoint, **SANDBOX_CREDENTIALS)
+        stable = ecs.describe_services(cluster=outputs.cluster, services=[outputs.stable_service])
+        yield AppliedStack(
+            config, endpoint, outputs, run_root, stable["services"][0]["taskDefinition"]
+        )
+    finally:
+        stop_process(pid)
+
+
 @pytest.fixture
 def stack(applied_stack: AppliedStack, monkeypatch) -> Iterator[AppliedStack]:
     """The applied stack, put back at its baseline after the test."""
-    monkeypatch.setenv("PETSWIPE_RUN_DIR", str(applied_stack.run_root))
+    for key, value in {**AWS_ENV, "PETSWIPE_RUN_DIR": str(applied_stack.run_root)}.items():
+        monkeypatch.setenv(key, value)
     yield applied_stack
     outputs = applied_stack.outputs
     platform = applied_stack.platform()
