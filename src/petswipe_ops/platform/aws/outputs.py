@@ -8,6 +8,7 @@ against an emulated endpoint, the endpoint override and no AWS Backup selection 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import ConfigError
 from petswipe_ops.paths import project_root, run_dir
+from petswipe_ops.platform.aws.sandbox.state import SANDBOX_CREDENTIALS
 from petswipe_ops.terraform import Terraform, environment_root
 
 OUTPUTS_FILE = "stack-outputs.json"
@@ -55,13 +57,21 @@ def terraform_dir(environment: str) -> Path:
 def stack_terraform(config: EnvironmentConfig, endpoint_url: str | None) -> Terraform:
     where = environment_root(project_root(), config.environment)
     variables = {"aws_endpoint": endpoint_url, "backup_selection": "false"} if endpoint_url else {}
-    return Terraform(
+    terraform = Terraform(
         where.root,
         terraform_dir(config.environment),
         timeout=900,
         var_files=where.var_files,
         variables=variables,
     )
+    if endpoint_url and not os.environ.get("AWS_ACCESS_KEY_ID"):
+        # moto's dummy credentials, so the provider never looks for a real account's.
+        terraform.env.update(
+            AWS_ACCESS_KEY_ID=SANDBOX_CREDENTIALS["aws_access_key_id"],
+            AWS_SECRET_ACCESS_KEY=SANDBOX_CREDENTIALS["aws_secret_access_key"],
+            AWS_EC2_METADATA_DISABLED="true",
+        )
+    return terraform
 
 
 def save_outputs(environment: str, outputs: dict) -> Path:
