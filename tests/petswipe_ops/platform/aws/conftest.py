@@ -3,8 +3,8 @@
 terraform applies terraform/environments/aws with staging.tfvars once per session (about
 two minutes on moto: its RDS and load-balancer waiters poll), into a moto server of this
 module's own, so the `moto_endpoint` fixture's resets elsewhere cannot wipe it. Each test
-gets the platform back at its baseline: canary weight 0, canary service at 0 tasks, the
-stable service on its first task definition.
+gets the platform back at its baseline: canary weight 0, canary service at 0 tasks, both
+services on their first task definitions.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class AppliedStack:
     outputs: StackOutputs
     run_root: Path
     stable_task_definition: str
+    canary_task_definition: str
 
     def client(self, service: str, region: str = "us-east-1"):
         return boto3.client(
@@ -85,9 +86,17 @@ def applied_stack(tmp_path_factory) -> Iterator[AppliedStack]:
 
             outputs = StackOutputs.model_validate(apply_stack(config, endpoint))
         ecs = boto3.client("ecs", "us-east-1", endpoint_url=endpoint, **SANDBOX_CREDENTIALS)
-        stable = ecs.describe_services(cluster=outputs.cluster, services=[outputs.stable_service])
+        services = ecs.describe_services(
+            cluster=outputs.cluster, services=[outputs.stable_service, outputs.canary_service]
+        )["services"]
+        by_name = {s["serviceName"]: s["taskDefinition"] for s in services}
         yield AppliedStack(
-            config, endpoint, outputs, run_root, stable["services"][0]["taskDefinition"]
+            config,
+            endpoint,
+            outputs,
+            run_root,
+            by_name[outputs.stable_service],
+            by_name[outputs.canary_service],
         )
     finally:
         stop_process(pid)
@@ -103,7 +112,12 @@ def stack(applied_stack: AppliedStack, monkeypatch) -> Iterator[AppliedStack]:
     platform = applied_stack.platform()
     platform.router.set_candidate_weight(0)
     ecs = applied_stack.client("ecs")
-    ecs.update_service(cluster=outputs.cluster, service=outputs.canary_service, desiredCount=0)
+    ecs.update_service(
+        cluster=outputs.cluster,
+        service=outputs.canary_service,
+        taskDefinition=applied_stack.canary_task_definition,
+        desiredCount=0,
+    )
     ecs.update_service(
         cluster=outputs.cluster,
         service=outputs.stable_service,
