@@ -1,13 +1,15 @@
 """The AWS sandbox on the session's applied stack: emulated listener, metrics, down.
 
 The session's moto server is shared with the other adapter tests, so the sandbox is
-given it as a running one (up() then skips the apply, as it does for any running sandbox)
-and a placeholder process stands in for its pid, which down() must stop.
+given it as a running one (up() then skips the apply, as it does for any running sandbox),
+a placeholder process stands in for its pid, which down() must stop, and the terraform
+state down() forgets is put back for the other tests.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 
@@ -17,6 +19,7 @@ import pytest
 from petswipe_ops.config import AwsMetricsSource
 from petswipe_ops.platform import open_platform
 from petswipe_ops.platform.aws.metrics import PrometheusMetrics, SandboxCloudWatchMetrics
+from petswipe_ops.platform.aws.outputs import terraform_dir
 from petswipe_ops.platform.aws.sandbox.control import AwsSandbox
 from petswipe_ops.platform.aws.sandbox.state import (
     SandboxState,
@@ -39,12 +42,16 @@ def wait_for(check, timeout: float = 30.0):
     raise AssertionError(f"{check.__doc__ or check} did not hold within {timeout} s")
 
 
-def test_the_sandbox_serves_by_the_listener_weights_and_publishes_alb_metrics(stack) -> None:
+def test_the_sandbox_serves_by_the_listener_weights_and_publishes_alb_metrics(
+    stack, tmp_path
+) -> None:
     placeholder = subprocess.Popen(["sleep", "600"], start_new_session=True)
     write_state(
         SandboxState(environment="staging", moto_url=stack.endpoint, moto_pid=placeholder.pid)
     )
     sandbox = AwsSandbox(stack.config)
+    kept = tmp_path / "terraform"
+    shutil.copytree(terraform_dir("staging"), kept)
     try:
         status = sandbox.up()
         assert status.running and status.endpoint_url.startswith("http://127.0.0.1:")
@@ -98,6 +105,7 @@ def test_the_sandbox_serves_by_the_listener_weights_and_publishes_alb_metrics(st
             (state_dir("staging") / "state.json").read_text()
         )
         sandbox.down()
+    shutil.copytree(kept, terraform_dir("staging"))
     placeholder.wait(timeout=15)
     leftovers = [recorded.emulator_pid, recorded.prometheus_pid, *tasks]
     assert not [pid for pid in leftovers if alive(pid)]

@@ -46,4 +46,6 @@ def apply_stack(config: EnvironmentConfig, endpoint_url: str) -> dict[str, Any]:
 
 def stack_drift(config: EnvironmentConfig, endpoint_url: str) -> bool:
     """Whether a plan of the applied stack would change anything."""
-    return stack_terraform(config, endpoint_url).drift(stack_variables(config))
+    tf = stack_terraform(config, endpoint_url)
+    tf.init()
+    return tf.drift(stack_variables(config))
