@@ -34,11 +34,14 @@ class AlbRouter:
     def _listener(self) -> str:
         return f"ALB listener {self.outputs.listener_arn}"
 
-    def forward(self) -> dict[str, int]:
-        """Target group ARN -> weight, as the listener's default action holds them."""
+    def default_actions(self) -> list[dict[str, Any]]:
         with aws_call("read the weights of", self._listener, endpoint=self.endpoint):
             listeners = self.elbv2.describe_listeners(ListenerArns=[self.outputs.listener_arn])
-        actions = listeners["Listeners"][0]["DefaultActions"]
+        return listeners["Listeners"][0]["DefaultActions"]
+
+    def forward(self) -> dict[str, int]:
+        """Target group ARN -> weight, as the listener's default action holds them."""
+        actions = self.default_actions()
         weights: dict[str, int] = {}
         for action in actions:
             if action["Type"] != "forward":
@@ -70,6 +73,13 @@ class AlbRouter:
     def set_candidate_weight(self, percent: int) -> Weights:
         if not 0 <= percent <= 100:
             raise ValueError(f"weight {percent} is not a percentage")
+        # Only the weights change: the stickiness terraform set is kept as it is, so a later
+        # plan sees no difference but the weights.
+        current = next(
+            (a.get("ForwardConfig", {}) for a in self.default_actions() if a["Type"] == "forward"),
+            {},
+        )
+        stickiness = current.get("TargetGroupStickinessConfig", {"Enabled": False})
         action: dict[str, Any] = {
             "Type": "forward",
             "ForwardConfig": {
@@ -80,7 +90,7 @@ class AlbRouter:
                     },
                     {"TargetGroupArn": self.outputs.canary_target_group_arn, "Weight": percent},
                 ],
-                "TargetGroupStickinessConfig": {"Enabled": False},
+                "TargetGroupStickinessConfig": stickiness,
             },
         }
         resource = (
