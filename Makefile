@@ -19,7 +19,7 @@ OPS := $(UV) run --frozen petswipe-ops
 # never pasted into a recipe: no shell parses a value such as `1.2.0;touch x`, $(value ...)
 # keeps make from expanding one, and the CLI receives it as one argument and validates it.
 USER_VARS := ENV VERSION FAULT BUDGET OVERRIDE SCENARIO STEPS PORT RUN REASON SCALE RATE_SCALE \
-	SECRET FLAG STRATEGY PATHS
+	SECRET FLAG STRATEGY PATHS AWS_ENV
 $(foreach var,$(USER_VARS),$(eval export PETSWIPE_ARG_$(var) = $$(value $(var))))
 unexport $(USER_VARS) AUTO_APPROVE REJECT
 # $(call arg,option,NAME): "--option=<value of NAME>"; $(call opt,...): the same, if NAME is set.
@@ -188,3 +188,26 @@ PATHS ?=
 invalidate-cache: setup ## make invalidate-cache ENV=local PATHS='/static/* /images/*'
 	@$(call need,PATHS,invalidate-cache)
 	@$(OPS) cdn invalidate $(call arg,env,ENV) $(call arg,paths,PATHS)
+
+# The AWS sandbox: moto server + terraform/environments/aws applied to it + an ALB emulator
+AWS_ENV ?= staging
+.PHONY: aws-sandbox-up aws-sandbox-status aws-sandbox-down
+aws-sandbox-up: setup ## AWS APIs (moto) on 127.0.0.1, the staging root applied, the emulated ALB listener
+	@$(OPS) aws-sandbox up $(call arg,env,AWS_ENV)
+
+aws-sandbox-status: setup ## the emulated listener's URL, its weights, the ECS services and task definitions
+	@$(OPS) aws-sandbox status $(call arg,env,AWS_ENV)
+
+aws-sandbox-down: setup ## stop moto, the emulator and its tasks, leaving no process behind
+	@$(OPS) aws-sandbox down $(call arg,env,AWS_ENV)
+
+# Backups of an AWS environment: RDS snapshots tagged with their tier, copied to the DR region
+.PHONY: aws-backup aws-backup-verify aws-dr-test
+aws-backup: setup ## RDS snapshot of $(AWS_ENV) (tiered), copied to the DR region, pruned
+	@$(OPS) aws-backup run $(call arg,env,AWS_ENV)
+
+aws-backup-verify: setup ## backup controls of $(AWS_ENV) on its RDS snapshots (or AWS Backup recovery points)
+	@$(OPS) aws-backup verify $(call arg,env,AWS_ENV)
+
+aws-dr-test: setup ## restore $(AWS_ENV)'s newest snapshot into a scratch instance; RTO (moto: restore path only)
+	@$(OPS) aws-backup dr-test $(call arg,env,AWS_ENV)

@@ -330,18 +330,41 @@ class LocalPlatform(Model):
         return postgres
 
 
+class AwsMetricsSource(StrEnum):
+    CLOUDWATCH = "cloudwatch"
+    PROMETHEUS = "prometheus"
+
+
 class AwsPlatform(Model):
+    """Where an AWS environment is; its resources' ARNs come from its terraform root's outputs."""
+
     region: str
     dr_region: str
     account_id: str = Field(pattern=r"^\d{12}$")
-    cluster: str
-    service: str
-    listener_arn: str
-    stable_target_group_arn: str
-    canary_target_group_arn: str
-    db_instance: str
-    backup_vault: str
-    secrets_prefix: str
+    cluster: str | None = Field(None, description="unused: read from the terraform outputs")
+    service: str | None = Field(None, description="unused: read from the terraform outputs")
+    listener_arn: str | None = Field(None, description="unused: read from the terraform outputs")
+    stable_target_group_arn: str | None = Field(None, description="unused: terraform outputs")
+    canary_target_group_arn: str | None = Field(None, description="unused: terraform outputs")
+    db_instance: str | None = Field(None, description="unused: read from the terraform outputs")
+    backup_vault: str | None = Field(None, description="unused: read from the terraform outputs")
+    secrets_prefix: str | None = Field(None, description="unused: read from the terraform outputs")
+    endpoint_url: str | None = Field(
+        None,
+        description="one URL for every AWS API; default: AWS itself, or the running AWS sandbox",
+    )
+    metrics_source: AwsMetricsSource = Field(
+        AwsMetricsSource.CLOUDWATCH,
+        description="where the canary gate reads per-version metrics",
+    )
+    prometheus_url: str | None = Field(
+        None,
+        description="Prometheus HTTP API (e.g. Amazon Managed Prometheus) for metrics_source "
+        "prometheus; default: the AWS sandbox's Prometheus",
+    )
+    step_ready_timeout_seconds: float = Field(
+        600, gt=0, description="how long an ECS service may take to reach a steady state"
+    )
 
 
 class LoadTestSettings(Model):

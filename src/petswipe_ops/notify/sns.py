@@ -6,16 +6,16 @@ import json
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from petswipe_ops.notify.base import Alert, Delivery, NotificationError
-
-CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard"})
+from petswipe_ops.platform.aws.clients import client_config
 
 
 def sns_client(region: str, endpoint_url: str | None = None) -> Any:
-    return boto3.client("sns", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+    return boto3.client(
+        "sns", region_name=region, endpoint_url=endpoint_url, config=client_config()
+    )
 
 
 class SnsNotifier:

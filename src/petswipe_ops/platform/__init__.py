@@ -17,7 +17,8 @@ def open_platform(config: EnvironmentConfig) -> Platform:
         from petswipe_ops.platform.local.sandbox import LocalSandbox
 
         return LocalSandbox(config)
-    raise ConfigError(
-        f"environment '{config.environment}' targets AWS, whose adapters (ALB weighted target "
-        "groups, ECS, CloudWatch) are not part of this build; release to 'local' or add them."
-    )
+    if config.platform is PlatformKind.AWS:
+        from petswipe_ops.platform.aws.platform import AwsPlatform
+
+        return AwsPlatform(config)
+    raise ConfigError(f"environment '{config.environment}' has an unknown platform.")

@@ -12,15 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from petswipe_ops.config import AwsPlatform, EventsIndicator, SloSpec
 from petswipe_ops.errors import MetricsUnavailable
+from petswipe_ops.platform.aws.clients import client_config
 from petswipe_ops.slo.source import EventCounts, EventSeries
 
 NAMESPACE = "AWS/ApplicationELB"
-CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard"})
 
 
 def load_balancer_dimension(listener_arn: str) -> str:
@@ -41,7 +40,7 @@ class CloudWatchSource:
 
     @classmethod
     def for_platform(cls, aws: AwsPlatform) -> CloudWatchSource:
-        client = boto3.client("cloudwatch", region_name=aws.region, config=CLIENT_CONFIG)
+        client = boto3.client("cloudwatch", region_name=aws.region, config=client_config())
         return cls(
             client,
             load_balancer_dimension(aws.listener_arn),

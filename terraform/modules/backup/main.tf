@@ -57,6 +57,7 @@ resource "aws_backup_plan" "this" {
 }
 
 resource "aws_backup_selection" "this" {
+  count        = var.select_resources ? 1 : 0
   name         = var.name
   plan_id      = aws_backup_plan.this.id
   iam_role_arn = var.backup_role_arn

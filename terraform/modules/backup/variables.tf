@@ -20,3 +20,9 @@ variable "dr_kms_key_arn" {
   type    = string
   default = null
 }
+
+variable "select_resources" {
+  description = "Create the selection that assigns resource_arns to the plan."
+  type        = bool
+  default     = true
+}

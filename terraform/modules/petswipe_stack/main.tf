@@ -4,7 +4,7 @@ terraform {
   required_providers {
     aws = {
       source                = "hashicorp/aws"
-      version               = ">= 5.0"
+      version               = "~> 5.100"
       configuration_aliases = [aws.dr]
     }
   }
@@ -69,10 +69,11 @@ module "rds" {
 }
 
 module "backup" {
-  source          = "../backup"
-  name            = local.name
-  resource_arns   = [module.rds.instance_arn]
-  backup_role_arn = var.platform.backup_role_arn
+  source           = "../backup"
+  name             = local.name
+  resource_arns    = [module.rds.instance_arn]
+  backup_role_arn  = var.platform.backup_role_arn
+  select_resources = var.backup_selection
 
   providers = {
     aws    = aws

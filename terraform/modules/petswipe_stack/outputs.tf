@@ -42,3 +42,7 @@ output "scalable_target" {
 output "cost_allocation_tags" {
   value = local.cost_allocation_tags
 }
+
+output "dr_backup_vault_arn" {
+  value = module.backup.dr_vault_arn
+}

@@ -118,3 +118,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "backup_selection" {
+  description = "Assign the database to the backup plan (false where the API has no selections)."
+  type        = bool
+  default     = true
+}

@@ -1,3 +1,24 @@
+# The AWS adapters read the environment's resources from these outputs.
+output "region" {
+  value = var.region
+}
+
+output "dr_region" {
+  value = var.dr_region
+}
+
+output "cluster" {
+  value = module.platform.cluster_name
+}
+
+output "load_balancer_arn_suffix" {
+  value = module.platform.load_balancer_arn_suffix
+}
+
+output "load_balancer_dns_name" {
+  value = module.platform.load_balancer_dns_name
+}
+
 output "listener_arn" {
   value = module.stack.listener_arn
 }
@@ -24,6 +45,14 @@ output "db_instance" {
 
 output "backup_vault" {
   value = module.stack.backup_vault
+}
+
+output "dr_backup_vault_arn" {
+  value = module.stack.dr_backup_vault_arn
+}
+
+output "secrets_prefix" {
+  value = "petswipe/${var.environment}/"
 }
 
 output "release_version" {

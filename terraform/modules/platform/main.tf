@@ -1,0 +1,222 @@
+# What the PetSwipe stack runs on: network, load balancer, ECS cluster, IAM roles, the
+# service's database-URL secret and the listener's certificate. Its outputs are exactly the
+# `platform` input of modules/petswipe_stack.
+data "aws_availability_zones" "available" {
+  state = "available"
+}
+
+locals {
+  zones = slice(data.aws_availability_zones.available.names, 0, 2)
+}
+
+resource "aws_vpc" "this" {
+  cidr_block           = var.cidr_block
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+  tags                 = { Name = var.name }
+}
+
+resource "aws_subnet" "public" {
+  count             = length(local.zones)
+  vpc_id            = aws_vpc.this.id
+  availability_zone = local.zones[count.index]
+  cidr_block        = cidrsubnet(var.cidr_block, 4, count.index)
+  tags              = { Name = "${var.name}-public-${count.index}" }
+}
+
+resource "aws_subnet" "private" {
+  count             = length(local.zones)
+  vpc_id            = aws_vpc.this.id
+  availability_zone = local.zones[count.index]
+  cidr_block        = cidrsubnet(var.cidr_block, 4, count.index + 4)
+  tags              = { Name = "${var.name}-private-${count.index}" }
+}
+
+resource "aws_subnet" "database" {
+  count             = length(local.zones)
+  vpc_id            = aws_vpc.this.id
+  availability_zone = local.zones[count.index]
+  cidr_block        = cidrsubnet(var.cidr_block, 4, count.index + 8)
+  tags              = { Name = "${var.name}-database-${count.index}" }
+}
+
+resource "aws_internet_gateway" "this" {
+  vpc_id = aws_vpc.this.id
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.this.id
+
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.this.id
+  }
+}
+
+resource "aws_route_table_association" "public" {
+  count          = length(local.zones)
+  subnet_id      = aws_subnet.public[count.index].id
+  route_table_id = aws_route_table.public.id
+}
+
+resource "aws_security_group" "alb" {
+  name        = "${var.name}-alb"
+  description = "HTTPS from the internet to the load balancer"
+  vpc_id      = aws_vpc.this.id
+
+  ingress {
+    description = "HTTPS"
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  egress {
+    description = "to the services"
+    from_port   = var.container_port
+    to_port     = var.container_port
+    protocol    = "tcp"
+    cidr_blocks = [var.cidr_block]
+  }
+}
+
+resource "aws_security_group" "service" {
+  name        = "${var.name}-service"
+  description = "The service tasks, reachable from the load balancer only"
+  vpc_id      = aws_vpc.this.id
+
+  ingress {
+    description     = "from the load balancer"
+    from_port       = var.container_port
+    to_port         = var.container_port
+    protocol        = "tcp"
+    security_groups = [aws_security_group.alb.id]
+  }
+
+  egress {
+    description = "to AWS APIs and the database"
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+
+resource "aws_security_group" "database" {
+  name        = "${var.name}-database"
+  description = "PostgreSQL from the service tasks only"
+  vpc_id      = aws_vpc.this.id
+
+  ingress {
+    description     = "PostgreSQL"
+    from_port       = 5432
+    to_port         = 5432
+    protocol        = "tcp"
+    security_groups = [aws_security_group.service.id]
+  }
+}
+
+resource "aws_lb" "this" {
+  name               = var.name
+  load_balancer_type = "application"
+  internal           = false
+  subnets            = aws_subnet.public[*].id
+  security_groups    = [aws_security_group.alb.id]
+}
+
+resource "aws_acm_certificate" "this" {
+  domain_name       = var.domain_name
+  validation_method = "DNS"
+}
+
+resource "aws_ecs_cluster" "this" {
+  name = "${var.name}-cluster"
+
+  setting {
+    name  = "containerInsights"
+    value = "enabled"
+  }
+}
+
+data "aws_iam_policy_document" "ecs_tasks" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "backup" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["backup.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "execution" {
+  name               = "${var.name}-execution"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks.json
+}
+
+# Inline, least-privilege policies (no AWS-managed ones): pull the image, write logs, read
+# the service's own secrets.
+data "aws_iam_policy_document" "execution" {
+  statement {
+    actions = [
+      "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
+      "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:aws:secretsmanager:*:*:secret:${var.secrets_prefix}*"]
+  }
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name   = "${var.name}-execution"
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution.json
+}
+
+resource "aws_iam_role" "task" {
+  name               = "${var.name}-task"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks.json
+}
+
+resource "aws_iam_role" "backup" {
+  name               = "${var.name}-backup"
+  assume_role_policy = data.aws_iam_policy_document.backup.json
+}
+
+data "aws_iam_policy_document" "backup_access" {
+  statement {
+    actions = [
+      "rds:CreateDBSnapshot", "rds:DescribeDBSnapshots", "rds:CopyDBSnapshot", "rds:AddTagsToResource",
+      "rds:DescribeDBInstances", "rds:ListTagsForResource", "rds:DeleteDBSnapshot",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "backup" {
+  name   = "${var.name}-backup"
+  role   = aws_iam_role.backup.id
+  policy = data.aws_iam_policy_document.backup_access.json
+}
+
+# The value is set outside terraform (the rotation writes it), so no secret is in the state.
+resource "aws_secretsmanager_secret" "database_url" {
+  name                    = "${var.secrets_prefix}DATABASE_URL"
+  recovery_window_in_days = var.secret_recovery_window_days
+}

@@ -1,0 +1,126 @@
+"""One applied staging stack on a real moto server, shared by every AWS adapter test.
+
+terraform applies terraform/environments/aws with staging.tfvars once per session (about
+two minutes on moto: its RDS and load-balancer waiters poll), into a moto server of this
+module's own, so the `moto_endpoint` fixture's resets elsewhere cannot wipe it. Each test
+gets the platform back at its baseline: canary weight 0, canary service at 0 tasks, both
+services on their first task definitions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+from petswipe_ops.config import EnvironmentConfig, load_environment
+from petswipe_ops.paths import project_root
+from petswipe_ops.platform.aws.outputs import StackOutputs
+from petswipe_ops.platform.aws.platform import AwsPlatform
+from petswipe_ops.platform.aws.sandbox.moto import free_port, start_moto, stop_process
+from petswipe_ops.platform.aws.sandbox.stack import apply_stack
+from petswipe_ops.platform.aws.sandbox.state import SANDBOX_CREDENTIALS
+
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@dataclass(frozen=True)
+class AppliedStack:
+    config: EnvironmentConfig
+    endpoint: str
+    outputs: StackOutputs
+    run_root: Path
+    stable_task_definition: str
+    canary_task_definition: str
+
+    def client(self, service: str, region: str = "us-east-1"):
+        return boto3.client(
+            service, region_name=region, endpoint_url=self.endpoint, **SANDBOX_CREDENTIALS
+        )
+
+    def platform(self, **overrides) -> AwsPlatform:
+        return AwsPlatform(
+            self.config,
+            endpoint_url=self.endpoint,
+            outputs=overrides.pop("outputs", self.outputs),
+            credentials=SANDBOX_CREDENTIALS,
+            **overrides,
+        )
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set `values` in os.environ for the block only (a session fixture has no monkeypatch)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def applied_stack(tmp_path_factory) -> Iterator[AppliedStack]:
+    run_root = tmp_path_factory.mktemp("aws-stack")
+
+    port = free_port()
+    pid = start_moto(port, run_root / "moto.log")
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        with environment({**AWS_ENV, "PETSWIPE_RUN_DIR": str(run_root)}):
+            config = load_environment("staging", project_root())
+
+            outputs = StackOutputs.model_validate(apply_stack(config, endpoint))
+        ecs = boto3.client("ecs", "us-east-1", endpoint_url=endpoint, **SANDBOX_CREDENTIALS)
+        services = ecs.describe_services(
+            cluster=outputs.cluster, services=[outputs.stable_service, outputs.canary_service]
+        )["services"]
+        by_name = {s["serviceName"]: s["taskDefinition"] for s in services}
+        yield AppliedStack(
+            config,
+            endpoint,
+            outputs,
+            run_root,
+            by_name[outputs.stable_service],
+            by_name[outputs.canary_service],
+        )
+    finally:
+        stop_process(pid)
+
+
+@pytest.fixture
+def stack(applied_stack: AppliedStack, monkeypatch) -> Iterator[AppliedStack]:
+    """The applied stack, put back at its baseline after the test."""
+    for key, value in {**AWS_ENV, "PETSWIPE_RUN_DIR": str(applied_stack.run_root)}.items():
+        monkeypatch.setenv(key, value)
+    yield applied_stack
+    outputs = applied_stack.outputs
+    platform = applied_stack.platform()
+    platform.router.set_candidate_weight(0)
+    ecs = applied_stack.client("ecs")
+    ecs.update_service(
+        cluster=outputs.cluster,
+        service=outputs.canary_service,
+        taskDefinition=applied_stack.canary_task_definition,
+        desiredCount=0,
+    )
+    ecs.update_service(
+        cluster=outputs.cluster,
+        service=outputs.stable_service,
+        taskDefinition=applied_stack.stable_task_definition,
+        desiredCount=applied_stack.config.service.replicas,
+    )
