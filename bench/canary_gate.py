@@ -77,8 +77,8 @@ SCENARIOS = (
     Scenario("err2", "bad: 2 % errors", 0.02, 0.0, 300, True, 4),
     Scenario("err5", "bad: 5 % errors", 0.05, 0.0, 3000, True, 5),
     Scenario("slow", "bad: +300 ms", 0.001, 0.3, 300, True, 6),
-    Scenario("c4xx5", "bad: 5 % 4xx (stable 1 %)", 0.0002, 0.0, 300, True, 7, 0.05),
-    Scenario("c4xx100", "bad: 401 to every request", 0.0002, 0.0, 300, True, 8, 1.0),
+    Scenario("c4xx5", "bad: 5 % 4xx, stable 1 %", 0.0002, 0.0, 300, True, 7, 0.05),
+    Scenario("c4xx100", "bad: 401 to all requests", 0.0002, 0.0, 300, True, 8, 1.0),
 )
 
 
