@@ -3,7 +3,12 @@
 Every scenario replays the same seeded request streams into every rule: 100 rps split
 10 % canary / 90 % stable (Poisson arrivals), Bernoulli 5xx errors, lognormal
 latencies (median 100 ms, sigma 0.5: p95 ~ 228 ms, p99 ~ 320 ms) recorded in the
-reference service's histogram buckets. The stable fails 0.1 % of requests throughout.
+reference service's histogram buckets. The stable fails 0.1 % of requests throughout,
+and both versions answer 1 % of requests with a 4xx (clients' own mistakes) unless a
+scenario's candidate answers more. One scenario runs a healthy 50 % step.
+
+The gate holds every promotion until the step's bake time (`canary.min_step_seconds`,
+10 s by default) has passed, as the engine does; rollbacks are never held.
 
 The sequential gate runs through its real `evaluate`, on the cumulative window, at the
 release engine's default look interval (`canary.observe_interval_seconds`) and once per
@@ -12,7 +17,7 @@ Wald's SPRT that knows the true rate runs on the same canary requests; its textb
 average sample number (which ignores overshoot, a lower bound for any test with these
 error rates) is printed too.
 
-Run: uv run python bench/canary_gate.py   (about a minute on 2 cores)
+Run: uv run python bench/canary_gate.py   (about 6 CPU-minutes: 3 minutes on 2 idle cores)
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ SEED = 20240603
 TOTAL_RPS = 100.0
 CANARY_SHARE = 0.10
 STABLE_ERROR_RATE = 0.001
+CLIENT_ERROR_RATE = 0.01
 MEDIAN_S, SIGMA = 0.100, 0.5
 BOUNDS = np.array([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0])
 STEP_SECONDS = 300
@@ -47,6 +53,7 @@ PEER_HORIZON_S = 3600
 WALD_ALPHA = WALD_BETA = 0.01
 SLO = Slo()
 LOOK_S = Canary().observe_interval_seconds
+BAKE_S = Canary().min_step_seconds
 
 
 @dataclass(frozen=True)
@@ -58,15 +65,20 @@ class Scenario:
     trials: int
     bad: bool
     seed: int
+    client_error_rate: float = CLIENT_ERROR_RATE
+    share: float = CANARY_SHARE
 
 
 SCENARIOS = (
     Scenario("healthy", "healthy: 0.02 % errors", 0.0002, 0.0, 1000, False, 1),
     Scenario("h0", "at SLO: 0.1 % errors", 0.001, 0.0, 400, False, 2),
+    Scenario("healthy50", "healthy, 50 % step", 0.0002, 0.0, 300, False, 9, share=0.5),
     Scenario("err1", "bad: 1 % errors", 0.01, 0.0, 300, True, 3),
     Scenario("err2", "bad: 2 % errors", 0.02, 0.0, 300, True, 4),
     Scenario("err5", "bad: 5 % errors", 0.05, 0.0, 3000, True, 5),
     Scenario("slow", "bad: +300 ms", 0.001, 0.3, 300, True, 6),
+    Scenario("c4xx5", "bad: 5 % 4xx, stable 1 %", 0.0002, 0.0, 300, True, 7, 0.05),
+    Scenario("c4xx100", "bad: 401 to all requests", 0.0002, 0.0, 300, True, 8, 1.0),
 )
 
 
@@ -76,9 +88,11 @@ class Streams:
 
     arrivals: list[np.ndarray]
     request_errors: list[np.ndarray]
+    request_client_errors: list[np.ndarray]
     request_buckets: list[np.ndarray]
     stable_requests: np.ndarray
     stable_errors: np.ndarray
+    stable_client_errors: np.ndarray
     stable_buckets: np.ndarray
     minute_requests: np.ndarray
     minute_errors: np.ndarray
@@ -96,8 +110,9 @@ def stable_bucket_probabilities() -> np.ndarray:
 
 def simulate(scenario: Scenario) -> Streams:
     rng = np.random.default_rng([SEED, scenario.seed])
-    canary_rps, stable_rps = TOTAL_RPS * CANARY_SHARE, TOTAL_RPS * (1 - CANARY_SHARE)
-    arrivals, request_errors, request_buckets = [], [], []
+    rng_4xx = np.random.default_rng([SEED, scenario.seed, 4])
+    canary_rps, stable_rps = TOTAL_RPS * scenario.share, TOTAL_RPS * (1 - scenario.share)
+    arrivals, request_errors, request_client_errors, request_buckets = [], [], [], []
     minutes = STEP_SECONDS // 60
     minute_requests = np.zeros((scenario.trials, minutes), dtype=np.int64)
     minute_errors = np.zeros_like(minute_requests)
@@ -113,6 +128,7 @@ def simulate(scenario: Scenario) -> Streams:
         buckets = np.searchsorted(BOUNDS, latency, side="left")
         arrivals.append(times)
         request_errors.append(errors)
+        request_client_errors.append(~errors & (rng_4xx.random(count) < scenario.client_error_rate))
         request_buckets.append(buckets)
         minute = (times // 60).astype(int)
         minute_requests[trial] = np.bincount(minute, minlength=minutes)
@@ -127,12 +143,15 @@ def simulate(scenario: Scenario) -> Streams:
     stable_requests = rng.poisson(stable_rps, (scenario.trials, STEP_SECONDS))
     stable_errors = rng.binomial(stable_requests, STABLE_ERROR_RATE)
     stable_buckets = rng.multinomial(stable_requests, stable_bucket_probabilities())
+    stable_client_errors = rng_4xx.binomial(stable_requests - stable_errors, CLIENT_ERROR_RATE)
     return Streams(
         arrivals,
         request_errors,
+        request_client_errors,
         request_buckets,
         np.cumsum(stable_requests, axis=1),
         np.cumsum(stable_errors, axis=1),
+        np.cumsum(stable_client_errors, axis=1),
         np.cumsum(np.cumsum(stable_buckets, axis=2), axis=1),
         minute_requests,
         minute_errors,
@@ -142,12 +161,19 @@ def simulate(scenario: Scenario) -> Streams:
     )
 
 
-def window(requests: int, errors: int, cumulative_buckets: np.ndarray) -> VersionMetrics:
+def window(
+    requests: int, errors: int, client_errors: int, cumulative_buckets: np.ndarray
+) -> VersionMetrics:
     """A cumulative window as the engine builds it, without re-validating plain numbers."""
     buckets = {float(b): int(c) for b, c in zip(BOUNDS, cumulative_buckets[:-1], strict=True)}
     buckets[math.inf] = int(cumulative_buckets[-1])
     return VersionMetrics.model_construct(
-        requests=requests, errors=errors, buckets=buckets, latency_sum_seconds=0.0
+        requests=requests,
+        errors=errors,
+        client_errors=client_errors,
+        router_errors=0,
+        buckets=buckets,
+        latency_sum_seconds=0.0,
     )
 
 
@@ -156,6 +182,7 @@ def run_gate(streams: Streams, trial: int, per_request: bool) -> tuple[str, floa
     gate = SequentialGate()
     times = streams.arrivals[trial]
     errors = np.cumsum(streams.request_errors[trial])
+    client_errors = np.cumsum(streams.request_client_errors[trial])
     onehot = np.zeros((len(times), len(BOUNDS) + 1), dtype=np.int64)
     onehot[np.arange(len(times)), streams.request_buckets[trial]] = 1
     cumulative = np.cumsum(np.cumsum(onehot, axis=0), axis=1)
@@ -172,15 +199,25 @@ def run_gate(streams: Streams, trial: int, per_request: bool) -> tuple[str, floa
             window(
                 int(streams.stable_requests[trial, second]),
                 int(streams.stable_errors[trial, second]),
+                int(streams.stable_client_errors[trial, second]),
                 streams.stable_buckets[trial, second],
             )
             if second >= 0
-            else window(0, 0, zero)
+            else window(0, 0, 0, zero)
         )
-        candidate = window(n, int(errors[n - 1]) if n else 0, cumulative[n - 1] if n else zero)
+        candidate = (
+            window(n, int(errors[n - 1]), int(client_errors[n - 1]), cumulative[n - 1])
+            if n
+            else window(0, 0, 0, zero)
+        )
         decision = gate.evaluate(
             GateInput.model_construct(
-                candidate=candidate, stable=stable, slo=SLO, min_requests=1, elapsed_seconds=at
+                candidate=candidate,
+                stable=stable,
+                slo=SLO,
+                min_requests=1,
+                elapsed_seconds=at,
+                min_seconds=BAKE_S,
             )
         )
         if decision.verdict is not Verdict.CONTINUE:
@@ -243,7 +280,7 @@ def run_scenario(scenario: Scenario) -> dict:
             "promote": summarize(seconds, numbers, verdicts == "promote"),
             "timeout": float((verdicts == "timeout").mean()),
         }
-    canary_rps = TOTAL_RPS * CANARY_SHARE
+    canary_rps = TOTAL_RPS * scenario.share
     outcomes = {
         "flagger": peers.flagger(
             streams.minute_requests, streams.minute_errors, streams.minute_buckets, BOUNDS
@@ -324,7 +361,7 @@ HEADER = [("mean s", 9), ("p95 s", 9), ("mean req", 10), ("p95 req", 9)]
 def print_tables(results: dict[str, dict]) -> None:
     print("Bad canaries: share rolled back, time and canary requests to the rollback")
     print(row(("scenario", 24), ("rule", 28), ("rolled back", 12), *HEADER))
-    for key in ("err1", "err2", "err5", "slow"):
+    for key in ("err1", "err2", "err5", "slow", "c4xx5", "c4xx100"):
         res = results[key]
         for rule, label in RULES:
             print(row((res["label"], 24), (label, 28), *stats(res[rule]["rollback"], 3)))
@@ -335,14 +372,14 @@ def print_tables(results: dict[str, dict]) -> None:
     print()
     print("Good canaries: false rollbacks, time and canary requests to the step's promotion")
     print(row(("scenario", 24), ("rule", 28), ("false rb", 12), *HEADER))
-    for key in ("healthy", "h0"):
+    for key in ("healthy", "h0", "healthy50"):
         res = results[key]
         for rule, label in RULES:
             promoted = res[rule]["promote"]
             cells = stats(promoted, 0)
             cells[0] = (f"{res[rule]['rollback']['share']:.4f}", 12)
             print(row((res["label"], 24), (label, 28), *cells))
-        for p1, wald in res["wald_h0"].items():
+        for p1, wald in res.get("wald_h0", {}).items():
             rule = f"Wald SPRT 0.1 % vs {float(p1):.0%}"
             print(wald_row(res["label"], rule, wald["mean_n"], wald["asn_formula"]))
 
@@ -353,6 +390,7 @@ def headline(results: dict[str, dict]) -> dict:
     `*_every_request` figures show the gate's sample number with no look delay at all.
     """
     err5, healthy, h0 = results["err5"], results["healthy"], results["h0"]
+    healthy50, c4xx5, c4xx100 = results["healthy50"], results["c4xx5"], results["c4xx100"]
     looks, every = err5["seq_looks"]["rollback"], err5["seq_req"]["rollback"]
     wald5 = err5["wald"]
     wald_h0 = h0["wald_h0"]["0.02"]["asn_formula"]
@@ -372,14 +410,26 @@ def headline(results: dict[str, dict]) -> dict:
             err5["flagger"]["rollback"]["mean_s"] / looks["mean_s"], 1
         ),
         "false_rollback_rate": max(
-            healthy["seq_req"]["rollback"]["share"], healthy["seq_looks"]["rollback"]["share"]
+            res[mode]["rollback"]["share"]
+            for res in (healthy, healthy50)
+            for mode in ("seq_req", "seq_looks")
         ),
-        "false_rollback_trials": healthy["trials"],
+        "false_rollback_trials": healthy["trials"] + healthy50["trials"],
+        "false_rollback_rate_at_slo": h0["seq_looks"]["rollback"]["share"],
         "promote_requests_ratio_to_wald": round(promote_n / wald_h0, 3),
         "promote_requests_ratio_to_wald_5pct_test": round(
             promote_n / h0["wald_h0"]["0.05"]["asn_formula"], 3
         ),
         "promote_seconds_healthy": round(healthy["seq_looks"]["promote"]["mean_s"], 1),
+        "bake_seconds": BAKE_S,
+        "promote_seconds_healthy_50pct_step": round(healthy50["seq_looks"]["promote"]["mean_s"], 1),
+        "promote_requests_healthy_50pct_step": round(
+            healthy50["seq_looks"]["promote"]["mean_n"], 1
+        ),
+        "rollback_share_4xx_5pct": round(c4xx5["seq_looks"]["rollback"]["share"], 3),
+        "detect_requests_4xx_5pct": round(c4xx5["seq_looks"]["rollback"]["mean_n"], 1),
+        "detect_seconds_401_every_request": round(c4xx100["seq_looks"]["rollback"]["mean_s"], 2),
+        "detect_requests_401_every_request": round(c4xx100["seq_looks"]["rollback"]["mean_n"], 1),
     }
 
 

@@ -92,14 +92,15 @@ def cost_estimate(
 ):
     """Monthly cost of the environment's plan, a line per resource, and its diff against now."""
     from petswipe_ops.cost import estimate_plan, load_price_table
-    from petswipe_ops.plan_workspace import plan_root
+    from petswipe_ops.plan_workspace import plan_environment_root
 
     base = project_root()
     config = load_environment(env, base)
     table = load_price_table(base, price_table)
-    root = base / "terraform" / "environments" / env
     deployed = run_dir(env) / "terraform" / "terraform.tfstate"  # the release's local state
-    planned = plan_root(root, config, run_dir(env) / "cost-estimate", state_file=deployed)
+    planned = plan_environment_root(
+        config, base, run_dir(env) / "cost-estimate", state_file=deployed
+    )
     estimate = estimate_plan(planned.plan_json, table, env)
     typer.echo(estimate.as_text())
 

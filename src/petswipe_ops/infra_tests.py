@@ -23,7 +23,7 @@ from petswipe_ops.errors import OpsError
 from petswipe_ops.manifest import build_manifest
 from petswipe_ops.paths import project_root, run_dir
 from petswipe_ops.plan_json import PlannedResource, of_type, resources, variable
-from petswipe_ops.plan_workspace import PlannedRoot, plan_root
+from petswipe_ops.plan_workspace import PlannedRoot, plan_environment_root, plan_root
 
 WORLD = {"0.0.0.0/0", "::/0"}
 ALB_MARKERS = ("alb", "load balancer", "load-balancer", "loadbalancer")
@@ -96,17 +96,13 @@ def run_infra_tests(
     """
     base = project or project_root()
     if isinstance(target, EnvironmentConfig):
-        pairs = [(target, base / "terraform" / "environments" / target.environment)]
+        pairs = [(target, None)]
     elif isinstance(target, Path):
         config = load_config(environment or target.name, base)
         pairs = [(config, target)]
     else:
         configs = [load_config(name, base) for name in available_environments(base)]
-        pairs = [
-            (c, base / "terraform" / "environments" / c.environment)
-            for c in configs
-            if c.platform is PlatformKind.AWS
-        ]
+        pairs = [(c, None) for c in configs if c.platform is PlatformKind.AWS]
         if not pairs:
             raise OpsError("no environment in deployments/ runs on AWS; nothing to plan.")
     return InfraTestReport(roots=[test_root(root, config, base) for config, root in pairs])
@@ -141,17 +137,20 @@ def require_infra_tests(config: EnvironmentConfig, project: Path | None = None) 
     }
 
 
-def test_root(root: Path, config: EnvironmentConfig, project: Path) -> RootReport:
-    """Plan `root` offline and run every check and the rego policies on its plan."""
+def test_root(root: Path | None, config: EnvironmentConfig, project: Path) -> RootReport:
+    """Plan `root` (default: the environment's own) offline; every check and the policies."""
     return judge_plan(plan_environment(config, project, root), config, project)
 
 
 def plan_environment(
     config: EnvironmentConfig, project: Path, root: Path | None = None
 ) -> PlannedRoot:
-    """The offline plan of the environment's root, reused while its sources are unchanged."""
-    folder = root or project / "terraform" / "environments" / config.environment
-    return plan_root(folder, config, run_dir(config.environment) / "infra-tests" / _slug(folder))
+    """The offline plan of the environment's root (or of `root`), reused while its sources
+    are unchanged."""
+    if root is None:
+        work = run_dir(config.environment) / "infra-tests" / config.environment
+        return plan_environment_root(config, project, work)
+    return plan_root(root, config, run_dir(config.environment) / "infra-tests" / _slug(root))
 
 
 def judge_plan(planned: PlannedRoot, config: EnvironmentConfig, project: Path) -> RootReport:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 REQUESTS_METRIC = "petswipe_http_requests"
 LATENCY_METRIC = "petswipe_http_request_duration_seconds"
+SUM_SLACK = 1e-9
+"""Relative rounding a float sum of several series may show without anything going down."""
 
 
 class VersionMetrics(BaseModel):
@@ -47,10 +49,12 @@ class VersionMetrics(BaseModel):
             (self.served, earlier.served),
             (self.errors - self.router_errors, earlier.errors - earlier.router_errors),
             (self.client_errors, earlier.client_errors),
-            (self.latency_sum_seconds, earlier.latency_sum_seconds),
             *((self.buckets.get(le, 0), n) for le, n in earlier.buckets.items()),
         )
-        return any(now < before for now, before in own)
+        slack = SUM_SLACK * max(1.0, earlier.latency_sum_seconds)
+        return any(now < before for now, before in own) or (
+            self.latency_sum_seconds < earlier.latency_sum_seconds - slack
+        )
 
     def __sub__(self, earlier: VersionMetrics) -> VersionMetrics:
         """The window between `earlier` and this read.

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from pydantic import BaseModel
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import ExternalCommandError, OpsError
 from petswipe_ops.proc import run
-from petswipe_ops.terraform import find_terraform
+from petswipe_ops.terraform import environment_root, find_terraform
 
 MIRROR_ENV = "PETSWIPE_TF_PLUGIN_MIRROR"
 DEFAULT_MIRRORS = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
@@ -124,6 +125,7 @@ def plan_root(
     release_version: str = "1.1.0",
     stable_version: str = "1.0.0",
     state_file: Path | None = None,
+    var_files: Sequence[Path] = (),
 ) -> PlannedRoot:
     """Plan `root` offline in a copy under `work_dir` and return its plan JSON.
 
@@ -174,7 +176,17 @@ def plan_root(
     )
     steps = [
         ["init", "-input=false", "-no-color", f"-backend-config=path={state}"],
-        ["plan", "-refresh=false", "-input=false", "-no-color", f"-out={plan_file}"],
+        [
+            "plan",
+            "-refresh=false",
+            "-input=false",
+            "-no-color",
+            *(
+                f"-var-file={copy / Path(v).resolve().relative_to(tree.resolve())}"
+                for v in var_files
+            ),
+            f"-out={plan_file}",
+        ],
     ]
     for args in steps:
         result = run([binary, *args], timeout=PLAN_TIMEOUT_S, cwd=target, env=env, check=False)
@@ -225,3 +237,11 @@ def _first_error(output: str) -> str:
     lines = [line.strip(" │╷╵") for line in output.splitlines()]
     errors = [line.removeprefix("Error: ") for line in lines if line.startswith("Error: ")]
     return (errors[0] if errors else next((x for x in lines if x), "no output")).rstrip(".")
+
+
+def plan_environment_root(
+    config: EnvironmentConfig, project: Path, work_dir: Path, **options
+) -> PlannedRoot:
+    """Plan the environment's own root, or the shared AWS root with its tfvars."""
+    where = environment_root(project, config.environment)
+    return plan_root(where.root, config, work_dir, var_files=where.var_files, **options)

@@ -6,7 +6,7 @@ import pytest
 
 from petswipe_ops.config import load_environment
 from petswipe_ops.paths import project_root
-from petswipe_ops.plan_workspace import PlannedRoot, plan_root
+from petswipe_ops.plan_workspace import PlannedRoot, plan_environment_root
 
 ROOTS = ("production",)
 
@@ -16,10 +16,6 @@ def shipped_plans(tmp_path_factory) -> dict[str, PlannedRoot]:
     base = project_root()
     work = tmp_path_factory.mktemp("plans")
     return {
-        name: plan_root(
-            base / "terraform" / "environments" / name,
-            load_environment(name, base),
-            work / name,
-        )
+        name: plan_environment_root(load_environment(name, base), base, work / name)
         for name in ROOTS
     }

@@ -71,12 +71,14 @@ def candidate_of(sandbox):
         sandbox.services.stop(candidate)
 
 
-def canary_step(sandbox: LocalSandbox, candidate, release_id: str, on_observation=None):
+def canary_step(
+    sandbox: LocalSandbox, candidate, release_id: str, on_observation=None, weight=None
+):
     config = sandbox.config
     metrics = WithRouterErrors(sandbox.metrics, HaproxyServerErrors(sandbox.router.runtime))
     with sandbox.canary_traffic(release_id) as traffic:
         return run_step(
-            weight=config.canary.steps[0],
+            weight=weight or config.canary.steps[0],
             router=sandbox.router,
             metrics=metrics,
             candidate=candidate,
@@ -118,8 +120,9 @@ def _kill(candidate) -> None:
 
 
 def test_a_candidate_killed_mid_step_is_rolled_back_on_haproxys_503s(sandbox, candidate_of):
-    """Once it served a few requests the candidate dies: users get HAProxy's 503 until
-    its health checks take the server out, and the gate counts them as its errors."""
+    """Once it served a few requests at 50 % the candidate dies: users get HAProxy's 503
+    until its health checks take the server out, and the gate counts them as its errors
+    although the dead candidate's /metrics no longer answer."""
     candidate = candidate_of("2.1.0", {})
     killed = []
 
@@ -128,7 +131,7 @@ def test_a_candidate_killed_mid_step_is_rolled_back_on_haproxys_503s(sandbox, ca
             _kill(candidate)
             killed.append(elapsed)
 
-    result = canary_step(sandbox, candidate, "blind-killed", kill_once_it_served)
+    result = canary_step(sandbox, candidate, "blind-killed", kill_once_it_served, weight=50)
 
     assert killed and result.verdict is Verdict.ROLLBACK, result.decision.reason
     assert result.decision.reason.startswith("error rate:"), result.decision.reason
@@ -140,15 +143,19 @@ def test_a_candidate_killed_mid_step_is_rolled_back_on_haproxys_503s(sandbox, ca
 def test_haproxys_503s_for_a_killed_candidate_are_counted_once_each(sandbox, candidate_of):
     candidate = candidate_of("2.2.0", {})
     sandbox.router.set_candidate_weight(50)
-    counter = HaproxyServerErrors(sandbox.router.runtime)
+    runtime = sandbox.router.runtime
+    counter = HaproxyServerErrors(runtime)
     stable = sandbox.services.instance("stable")
-    before = counter.router_errors(candidate), counter.router_errors(stable)
+    before = counter.router_counts(candidate).errors, counter.router_counts(stable).errors
 
-    _kill(candidate)
     with httpx.Client(base_url=sandbox.router_url, headers={"X-API-Key": API_KEY}) as client:
+        seen = [client.get("/version", timeout=5).json()["version"] for _ in range(40)]
+        assert "2.2.0" in seen, "HAProxy sends the candidate its half before it dies"
+        _kill(candidate)
         codes = [client.get("/api/pets/1", timeout=5).status_code for _ in range(40)]
 
     failed = codes.count(503)
-    assert failed > 0 and set(codes) == {200, 503}, codes
-    assert counter.router_errors(candidate) - before[0] == failed
-    assert counter.router_errors(stable) == before[1], "the stable's server failed nothing"
+    row = runtime.server_stats()["candidate"]
+    assert failed > 0 and set(codes) == {200, 503}, (codes, row["status"], row["check_status"])
+    assert counter.router_counts(candidate).errors - before[0] == failed
+    assert counter.router_counts(stable).errors == before[1], "the stable's server failed nothing"

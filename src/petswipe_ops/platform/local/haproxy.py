@@ -11,6 +11,7 @@ import socket
 from pathlib import Path
 
 from petswipe_ops.errors import MetricsUnavailable, SandboxError
+from petswipe_ops.platform.router_errors import RouterCounts
 from petswipe_ops.platform.seams import RouterState, VersionInstance, Weights
 
 BACKEND = "petswipe"
@@ -131,7 +132,8 @@ ROUTER_ERROR_COLUMNS = ("econ", "eresp")
 """HAProxy's per-server failures that reach the client as a 5xx HAProxy wrote itself:
 `econ`, a connection that failed after the retries (HAProxy answers 503), and `eresp`,
 a response that failed (aborted, timed out: 502 or 504). The server's `hrsp_5xx` counts
-only what the server answered, so these never overlap the version's own 5xx."""
+only what the server answered, so these never overlap the version's own 5xx. `wretr`
+counts the retries before an `econ`, which come a turn-around second sooner."""
 
 
 class HaproxyServerErrors:
@@ -140,7 +142,7 @@ class HaproxyServerErrors:
     def __init__(self, runtime: HaproxyRuntime) -> None:
         self.runtime = runtime
 
-    def router_errors(self, instance: VersionInstance) -> int:
+    def router_counts(self, instance: VersionInstance) -> RouterCounts:
         try:
             row = self.runtime.server_stats().get(instance.role)
         except SandboxError as exc:
@@ -149,7 +151,8 @@ class HaproxyServerErrors:
             ) from exc
         if row is None:
             raise MetricsUnavailable(f"HAProxy has no server {instance.role} in {BACKEND}.")
-        return sum(int(row.get(column) or 0) for column in ROUTER_ERROR_COLUMNS)
+        errors = sum(int(row.get(column) or 0) for column in ROUTER_ERROR_COLUMNS)
+        return RouterCounts(errors=errors, attempts=errors + int(row.get("wretr") or 0))
 
 
 class HaproxyRouter:
