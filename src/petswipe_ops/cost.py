@@ -251,6 +251,10 @@ def _log_group(group: PlannedResource, snapshot: list[PlannedResource], table: P
     return cost, f"{u['log_group_ingest_gb']:g} GB ingested, {u['log_group_stored_gb']:g} GB kept"
 
 
+def _secret(secret: PlannedResource, snapshot: list[PlannedResource], table: PriceTable) -> tuple:
+    return table.prices["secretsmanager_secret_month"], "1 secret"
+
+
 def _alarm(alarm: PlannedResource, snapshot: list[PlannedResource], table: PriceTable) -> tuple:
     return table.prices["cloudwatch_alarm_month"], "1 standard alarm"
 
@@ -266,4 +270,5 @@ RULES: dict[str, Rule] = {
     "kms_key": _kms,
     "log_group": _log_group,
     "alarm": _alarm,
+    "secret": _secret,
 }

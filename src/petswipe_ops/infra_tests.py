@@ -292,7 +292,14 @@ def check_autoscaling(items: list[PlannedResource], config: EnvironmentConfig) -
     serving = [s for s in of_type(items, "aws_ecs_service") if (s.after.get("desired_count") or 0)]
     for service in serving:
         name = service.after.get("name", "")
-        matching = [t for t in targets if str(t.after.get("resource_id", "")).endswith(f"/{name}")]
+        stack = service.module_address.rsplit(".module.", 1)[0]
+        matching = [
+            t
+            for t in targets
+            if str(t.after.get("resource_id", "")).endswith(f"/{name}")
+            # known only after apply (the cluster is created in the same run): same stack
+            or ("resource_id" not in t.after and t.module_address.startswith(stack))
+        ]
         if not matching:
             failures.append(
                 f"{service.address} has no aws_appautoscaling_target; scale it with "

@@ -169,6 +169,7 @@ def plan_root(
         "release_version": release_version,
         "stable_version": stable_version,
         "platform": platform_inputs(config),
+        "availability_zones": offline_zones(config),
     }
     declared = root_variables(target)
     (target / VARS_FILE).write_text(
@@ -245,3 +246,8 @@ def plan_environment_root(
     """Plan the environment's own root, or the shared AWS root with its tfvars."""
     where = environment_root(project, config.environment)
     return plan_root(where.root, config, work_dir, var_files=where.var_files, **options)
+
+
+def offline_zones(config: EnvironmentConfig) -> list[str] | None:
+    """Two zones named after the region, so an offline plan need not ask the region."""
+    return [f"{config.aws.region}a", f"{config.aws.region}b"] if config.aws else None

@@ -76,6 +76,7 @@ module "platform" {
   domain_name                 = var.domain_name
   secrets_prefix              = "petswipe/${var.environment}/"
   secret_recovery_window_days = var.deletion_protection ? 30 : 0
+  availability_zones          = var.availability_zones
 }
 
 module "stack" {

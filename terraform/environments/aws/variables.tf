@@ -74,3 +74,9 @@ variable "backup_selection" {
   type        = bool
   default     = true
 }
+
+variable "availability_zones" {
+  description = "The two zones to spread over; null asks the region (an offline plan names them)."
+  type        = list(string)
+  default     = null
+}

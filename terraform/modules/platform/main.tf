@@ -2,11 +2,16 @@
 # service's database-URL secret and the listener's certificate. Its outputs are exactly the
 # `platform` input of modules/petswipe_stack.
 data "aws_availability_zones" "available" {
+  count = var.availability_zones == null ? 1 : 0
   state = "available"
 }
 
 locals {
-  zones = slice(data.aws_availability_zones.available.names, 0, 2)
+  zones = slice(
+    coalesce(var.availability_zones, try(data.aws_availability_zones.available[0].names, [])),
+    0,
+    2,
+  )
 }
 
 resource "aws_vpc" "this" {

@@ -28,3 +28,9 @@ variable "secret_recovery_window_days" {
   type        = number
   default     = 7
 }
+
+variable "availability_zones" {
+  description = "The two zones to spread over; null asks the region (an offline plan names them)."
+  type        = list(string)
+  default     = null
+}
