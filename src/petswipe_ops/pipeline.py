@@ -50,6 +50,13 @@ def validate_request(raw: dict[str, Any] | ReleaseRequest) -> ReleaseRequest:
     return parse_parameters(ReleaseRequest, raw, "release")
 
 
+RELEASE_METHODS = {
+    "router": ("state", "point_stable", "detach_candidate", "attach_candidate"),
+    "platform": ("end_canary_traffic", "canary_traffic"),
+}
+"""What the release state machine asks of a platform beyond reading metrics."""
+
+
 def guard(request: ReleaseRequest) -> EnvironmentConfig:
     """Refuse a release that cannot succeed, before anything is changed."""
     config = load_environment(request.environment, project_root())
@@ -59,7 +66,21 @@ def guard(request: ReleaseRequest) -> EnvironmentConfig:
         check_error_budget(request.error_budget_remaining)
     if request.budget_override_reason is not None and not request.budget_override_reason.strip():
         raise ConfigError("an error-budget override needs a reason; say why the release must go.")
-    open_platform(config).preflight()
+    platform = open_platform(config)
+    platform.preflight()
+    missing = [
+        f"{part}.{method}"
+        for part, target in (("router", platform.router), ("platform", platform))
+        for method in RELEASE_METHODS[part]
+        if not callable(getattr(target, method, None))
+    ]
+    if missing:
+        raise ConfigError(
+            f"releases to '{config.environment}' need {', '.join(missing)} from its "
+            f"{config.platform.value} adapters (reconcile reads the router's real state back "
+            "and finalize points the stable side at the candidate); until they have them, "
+            "release to 'local'."
+        )
     find_terraform()
     return config
 
