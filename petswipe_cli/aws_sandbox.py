@@ -6,33 +6,17 @@ traffic and the ALB metrics come from a local data-plane emulator (moto has none
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from petswipe_cli.common import reported
 from petswipe_ops.config import load_environment
-from petswipe_ops.errors import OpsError
 from petswipe_ops.paths import project_root
 
 app = typer.Typer(help="The AWS sandbox: moto server, the staging stack, an ALB emulator.")
 
 Env = Annotated[str, typer.Option("--env", "-e", help="an AWS environment: deployments/<env>.yaml")]
-
-
-def reported(command: Callable[..., Any]) -> Callable[..., Any]:
-    """An OpsError becomes its one sentence on stderr and a non-zero exit."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except OpsError as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
 
 
 def _sandbox(env: str):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from petswipe_cli.reporting import reported
+from petswipe_cli.common import reported
 from petswipe_ops.config import EnvironmentConfig, load_environment
 from petswipe_ops.flags.analytics import AnalyticsReport, render_report
 from petswipe_ops.flags.environment import flags_dir, rollout_for, store_for

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from petswipe_cli.reporting import reported
+from petswipe_cli.common import reported
 from petswipe_ops.config import load_environment
 from petswipe_ops.paths import project_root
 from petswipe_ops.secrets.model import parse_kind

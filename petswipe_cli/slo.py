@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from petswipe_cli.common import reported
 from petswipe_ops.config import EnvironmentConfig, load_environment
-from petswipe_ops.errors import OpsError
 from petswipe_ops.paths import project_root
 from petswipe_ops.slo.render import budget_rows, history_note, table_rows
 from petswipe_ops.slo.report import SloReport
@@ -19,20 +17,6 @@ from petswipe_ops.slo.sources import source_for
 
 app = typer.Typer(help="SLOs, error budgets and burn-rate alerts.", no_args_is_help=True)
 Env = Annotated[str, typer.Option("--env", "-e", help="environment: deployments/<env>.yaml")]
-
-
-def reported(command: Callable[..., Any]) -> Callable[..., Any]:
-    """An OpsError is its one sentence on stderr and a non-zero exit."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except OpsError as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
 
 
 def render_table(rows: list[dict[str, str]]) -> str:
