@@ -228,3 +228,45 @@ def test_a_corrupt_record_is_one_sentence_naming_the_file(world):
     path.write_text('{"release_id": ')
     with pytest.raises(CorruptFile, match=rf"{path.name} is not a valid release record \(line 1"):
         run.book.unfinished()
+
+
+def _report(config, ratio_30d):
+    """An SLO report saved now whose availability burned `ratio_30d` errors over 30 days."""
+    import time
+
+    from petswipe_ops.slo import history
+    from petswipe_ops.slo.report import build_report
+    from tests.petswipe_ops.slo.test_report import FixedRatios
+
+    slos = config.model_copy(update={"slos": [config.slos[0]]})
+    history.save(build_report(slos, FixedRatios({30 * 86400: ratio_30d}), time.time()))
+    return slos
+
+
+def test_a_spent_budget_in_the_latest_slo_report_refuses_the_release(world):
+    from petswipe_ops.slo.freeze import ErrorBudgetSpent
+
+    config, platform, tools, book = world
+    spent = _report(config, 0.0013)
+    request = ReleaseRequest(version="1.1.0", auto_approve=True)
+    with pytest.raises(ErrorBudgetSpent, match=r"availability 99\.87 % over 30 d against 99\.9 %"):
+        ReleaseRun.begin(spent, request, platform=platform, tools=tools, book=book)
+    assert book.all() == [], "refused before anything was recorded or changed"
+
+    overridden = request.model_copy(update={"budget_override_reason": "checkout outage fix"})
+    run = ReleaseRun.begin(spent, overridden, platform=platform, tools=tools, book=book)
+    budget = next(d for d in run.record.decisions if d.stage == "budget")
+    assert budget.evidence["overridden"] and budget.evidence["override_reason"]
+    assert run.budget_remaining is not None and run.budget_remaining < 0.01, "strictest gate"
+
+
+def test_a_budget_left_lets_the_release_go_and_a_low_one_tightens_the_gate(world):
+    config, platform, tools, book = world
+    low = _report(config, 0.0007)
+    request = ReleaseRequest(version="1.1.0", auto_approve=True)
+    run = ReleaseRun.begin(low, request, platform=platform, tools=tools, book=book)
+    assert run.budget_remaining == pytest.approx(0.3)
+    _, results = _through_canary(run, request)
+    assert [r.verdict.value for r in results] == ["promote", "promote", "promote"]
+    settings = results[0].decision.evidence["settings"]
+    assert settings["budget_remaining"] == pytest.approx(0.3) and settings["tightening"] < 1
