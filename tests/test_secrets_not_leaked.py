@@ -10,6 +10,7 @@ wrote is then searched for the planted values.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -39,9 +40,10 @@ output "db_password" {
 }
 """
 
-NOT_SEARCHED = (".tfstate", ".tfstate.backup", ".tfplan")
+NOT_SEARCHED = (".tfstate", ".tfstate.backup", ".tfplan", "secrets/store.json")
 """Terraform's own state and saved plans hold sensitive values by design (terraform keeps
-them to plan the next change); they stay in the run folder, readable by its owner only."""
+them to plan the next change), and the local secret store holds the rotated secrets; they
+stay in the run folder, readable by its owner only."""
 
 
 @dataclass
@@ -54,8 +56,12 @@ class Planted:
     db_password: str = field(default_factory=lambda: f"planted-pg-{uuid.uuid4().hex}")
     tf_output: str = field(default_factory=lambda: f"planted-tf-{uuid.uuid4().hex}")
 
+    rotated: dict[str, str] = field(default_factory=dict)
+
     def values(self) -> dict[str, str]:
-        return dict(vars(self))
+        """Every planted value, and every value the rotation made (db, api-key, jwt stages)."""
+        fixed = {k: v for k, v in vars(self).items() if k != "rotated"}
+        return {**fixed, **self.rotated}
 
 
 class Sampler(threading.Thread):
@@ -140,11 +146,34 @@ def _server_texts() -> dict[str, str]:
     }
 
 
+def _rotated_values(environment: str) -> dict[str, str]:
+    """Each stage's value of each secret in the local store, after the rotation."""
+    from petswipe_ops.secrets.environment import local_store_path
+    from petswipe_ops.secrets.store import LocalSecretStore
+
+    path = local_store_path(environment)
+    store = LocalSecretStore(path)
+    found = {}
+    for name in json.loads(path.read_text())["secrets"]:
+        for version, stages in store.stages(name).items():
+            secret = store.value(name, version)
+            if secret is None:
+                continue
+            value = secret.get_secret_value()
+            try:
+                value = json.loads(value).get("password", value)  # db credentials
+            except (ValueError, AttributeError):
+                pass
+            if len(value) >= 8:
+                found[f"{name} {'/'.join(stages) or 'old'}"] = value
+    return found
+
+
 def _run_folder_texts(run_root: Path) -> dict[str, str]:
     return {
         str(path): path.read_bytes().decode(errors="replace")
         for path in sorted(run_root.rglob("*"))
-        if path.is_file() and not path.name.endswith(NOT_SEARCHED)
+        if path.is_file() and not str(path).endswith(NOT_SEARCHED)
     }
 
 
@@ -152,6 +181,7 @@ def _run_folder_texts(run_root: Path) -> dict[str, str]:
 def evidence(prefect_harness, tmp_path_factory) -> Iterator[Evidence]:
     from flows.backup import backup
     from flows.release import release
+    from flows.rotate_secrets import rotate_secrets
     from petswipe_ops import pipeline
     from petswipe_ops.release import ReleaseRequest
 
@@ -188,6 +218,8 @@ def evidence(prefect_harness, tmp_path_factory) -> Iterator[Evidence]:
             return_state=True,
         )
         backed_up = backup(environment="local", return_state=True)
+        rotated = rotate_secrets(environment="local", return_state=True)
+        planted.rotated = _rotated_values("local")
         sampler.done.set()
         sampler.join(timeout=10)
         record = pipeline.ledger("local").all()[-1]
@@ -195,6 +227,7 @@ def evidence(prefect_harness, tmp_path_factory) -> Iterator[Evidence]:
             "python logs": "\n".join(collector.lines),
             "release state": str(state.message),
             "backup state": str(backed_up.message),
+            "rotation state": str(rotated.message),
             "ps -ww -eo args": "\n".join(sampler.listings),
             **_server_texts(),
             **_run_folder_texts(project.run_root),
@@ -223,6 +256,7 @@ def test_no_planted_secret_reaches_a_log_record_artifact_report_or_ps(evidence):
     assert any(canary in listing for listing in evidence.sampler.listings), "ps saw k6"
     assert evidence.sampler.holding("db_password"), "the service ran on the planted password"
     assert evidence.sampler.holding("api_key"), "the service checked the planted API key"
+    assert len(evidence.planted.rotated) >= 3, "the rotation made db, api-key and jwt values"
 
     leaks = [
         f"{name} in {where}"
