@@ -10,6 +10,7 @@ wrote is then searched for the planted values.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -160,10 +161,8 @@ def _rotated_values(environment: str) -> dict[str, str]:
             if secret is None:
                 continue
             value = secret.get_secret_value()
-            try:
+            with contextlib.suppress(ValueError, AttributeError):
                 value = json.loads(value).get("password", value)  # db credentials
-            except (ValueError, AttributeError):
-                pass
             if len(value) >= 8:
                 found[f"{name} {'/'.join(stages) or 'old'}"] = value
     return found
