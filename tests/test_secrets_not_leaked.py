@@ -41,9 +41,10 @@ output "db_password" {
 }
 """
 
-NOT_SEARCHED = (".tfstate", ".tfstate.backup", ".tfplan", "secrets/store.json")
+NOT_SEARCHED = (".tfstate", ".tfstate.backup", ".tfplan", "plan.json", "secrets/store.json")
 """Terraform's own state and saved plans hold sensitive values by design (terraform keeps
-them to plan the next change), and the local secret store holds the rotated secrets; they
+them to plan the next change; `plan.json` is `terraform show -json` of such a plan, kept by
+the infra tests), and the local secret store holds the rotated secrets; they
 stay in the run folder, readable by its owner only."""
 
 

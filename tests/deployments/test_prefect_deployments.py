@@ -79,6 +79,8 @@ def test_deploy_all_registers_a_release_deployment_per_environment(deployed):
             "auto_approve",
             "fault",
             "error_budget_remaining",
+            "budget_override_reason",
+            "requested_by",
         }
         assert form["required"] == ["version"]
 

@@ -102,7 +102,7 @@ def test_broken_root_fails_naming_the_resources(tmp_path, monkeypatch):
     rds = project / "terraform" / "modules" / "rds" / "main.tf"
     encrypted = "storage_encrypted           = true"
     rds.write_text(rds.read_text().replace(encrypted, encrypted.replace("true", "false")))
-    root = project / "terraform" / "environments" / "production"
+    root = project / "terraform" / "environments" / "aws"  # production.tfvars' root
     (root / "open.tf").write_text(OPEN_GROUPS)
 
     with pytest.raises(InfraTestsFailed) as raised:
@@ -111,7 +111,7 @@ def test_broken_root_fails_naming_the_resources(tmp_path, monkeypatch):
     assert "\n" not in message and message.endswith("run `make infra-test`.")
     assert "module.stack.module.rds.aws_db_instance.this is not encrypted at rest" in message
 
-    report = run_infra_tests(root, environment="production", project=project)
+    report = run_infra_tests(load_environment("production", project), project=project)
     assert not report.passed
     failures = report.failures
     assert (

@@ -8,7 +8,6 @@ config and rules by a reload, so its history is never lost to a restart.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from petswipe_ops.child_env import child_env
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import SandboxError
 from petswipe_ops.platform.local.services import alive, terminate
@@ -134,7 +134,7 @@ class PrometheusServer:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=self.home,
-                env=dict(os.environ),
+                env=child_env(),
                 start_new_session=True,
             )
         self.pid_file.write_text(str(process.pid))

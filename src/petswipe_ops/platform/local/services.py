@@ -87,7 +87,7 @@ class ProcessRunner:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=child_env({**env, **self._service_env()}),
+                env=child_env({**self._service_env(), **env}),
                 start_new_session=True,
             )
         instance = VersionInstance(

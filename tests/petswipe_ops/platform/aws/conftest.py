@@ -124,3 +124,11 @@ def stack(applied_stack: AppliedStack, monkeypatch) -> Iterator[AppliedStack]:
         taskDefinition=applied_stack.stable_task_definition,
         desiredCount=applied_stack.config.service.replicas,
     )
+
+
+def pytest_collection_modifyitems(items):
+    """Tests on the applied staging stack are marked `aws_stack`: `make test` leaves them
+    out while the whole stack does not apply to moto within the suite's time."""
+    for item in items:
+        if "applied_stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.aws_stack)
