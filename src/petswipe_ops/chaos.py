@@ -134,7 +134,18 @@ class ChaosRunner:
         self._minor += 1
         return f"7.{self._minor}.{int(time.time()) % 1000}"
 
-    def run(self, point_name: str, how: str, *, next_release: bool = False) -> CaseResult:
+    def run(
+        self, point_name: str, how: str, *, next_release: bool = False, attempts: int = 2
+    ) -> CaseResult:
+        """One case; a release the gate ended before it reached the point (a slow, loaded
+        host rolls a healthy candidate back now and then) is tried again, up to `attempts`."""
+        for _ in range(attempts):
+            result = self._run_once(point_name, how, next_release=next_release)
+            if result.outcome != "not reached":
+                return result
+        return result
+
+    def _run_once(self, point_name: str, how: str, *, next_release: bool) -> CaseResult:
         point = POINTS[point_name]
         slow = self.root / "migrations" / "versions" / SLOW_MIGRATION
         if point.slow_migration:
