@@ -294,9 +294,10 @@ class App:
             client_error_rate = self.faults.client_error_rate
             if client_error_rate > 0 and random.random() < client_error_rate:
                 raise HttpError(401, "Injected fault: PETSWIPE_FAULT_CLIENT_ERROR_RATE is set.")
-            if self.api_key is not None and key != self.api_key:
-                raise HttpError(401, "Missing or wrong X-API-Key header.")
             rotation = self.rotation
+            rotated_ok = rotation is not None and key is not None and rotation.holds_key(key)
+            if self.api_key is not None and key != self.api_key and not rotated_ok:
+                raise HttpError(401, "Missing or wrong X-API-Key header.")
             if rotation is not None and key != self.api_key and not rotation.api_key_ok(key):
                 raise HttpError(401, "The X-API-Key is not a current or previous key.")
             if handler is None:
@@ -367,6 +368,12 @@ class RotatingSecrets:
             if "AWSCURRENT" in entry.get("stages", ()):
                 return vid, entry["value"]
         return None
+
+    def holds_key(self, key: str) -> bool:
+        """`key` is one of the staged API keys (a rotated key replaces a static one)."""
+        if key in self.staged("api-key").values():
+            return True
+        return bool(self.reread()) and key in self.staged("api-key").values()
 
     def api_key_ok(self, key: str | None) -> bool:
         """A presented X-API-Key must be a staged key, once any key is staged."""

@@ -171,7 +171,9 @@ def test_paused_release_rejected_with_make_approve_ends_with_the_reason(deployed
     assert busy_local["rejected"].returncode == 0, busy_local["rejected"].stderr
     run = deployed.flow_run(busy_local["holder"])
     assert run["state_type"] == "FAILED"
-    assert run["state"]["message"] == ("rolled back: rejected at approval: CHG-43 failed review")
+    assert run["state"]["message"].startswith(
+        "rolled back: rejected at approval: CHG-43 failed review (by "
+    ), "the reason and who gave it"
 
 
 def test_cancel_new_refuses_a_second_release_naming_the_paused_one(deployed, busy_local):
@@ -275,7 +277,9 @@ def test_a_paused_release_is_answered_with_the_ui_form(deployed, browser_page):
     form = page.get_by_role("dialog")
     assert form.get_by_role("switch").get_attribute("aria-checked") == "true"
     form.get_by_role("switch").click()
-    form.locator("textarea").fill("CHG-44 rejected in the UI")
+    approver, reason = form.locator("textarea").nth(0), form.locator("textarea").nth(1)
+    approver.fill("alice")
+    reason.fill("CHG-44 rejected in the UI")
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "prefect-ui-approval-form.png"))
     submit_until_closed(form)
@@ -283,5 +287,5 @@ def test_a_paused_release_is_answered_with_the_ui_form(deployed, browser_page):
     run = deployed.finished(run_id)
     assert run["state_type"] == "FAILED"
     assert run["state"]["message"] == (
-        "rolled back: rejected at approval: CHG-44 rejected in the UI"
+        "rolled back: rejected at approval: CHG-44 rejected in the UI (by alice)"
     )

@@ -87,7 +87,7 @@ class ProcessRunner:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=child_env({**self._service_env(), **env}),
+                env=child_env({**self._service_env(), **env}, prefixes=("PETSWIPE_FAULT_",)),
                 start_new_session=True,
             )
         instance = VersionInstance(
