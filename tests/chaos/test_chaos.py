@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from petswipe_ops.chaos import ChaosRunner, default_cases, render_table
+from petswipe_ops.chaos import ChaosRunner, default_cases, relax_latency_slo, render_table
 from petswipe_ops.prefect_stack import PrefectStack
 
 pytestmark = pytest.mark.integration
@@ -36,6 +36,7 @@ def prefect_api(tmp_path_factory):
 
 def test_interrupted_releases_converge_and_the_next_release_goes_through(make_project, prefect_api):
     project = make_project()
+    project.edit("local", relax_latency_slo)
     env = {**project.env(), **prefect_api.env()}
     env = {**os.environ, **env}
     up = [sys.executable, "-m", "petswipe_cli.main", "sandbox", "up", "--env", "local"]
