@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -19,7 +20,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, NoReturn
@@ -696,7 +697,7 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload).encode(), "application/json")
 
-    def _dispatch(self) -> None:
+    def _serve(self) -> None:
         start = time.perf_counter()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
@@ -728,12 +729,57 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._json(404, {"error": f"No route matches {path}."})
 
+    def _dispatch(self) -> None:
+        """Serve one request, counted in flight; once the server drains, close the connection
+        after the answer so the router opens its next one to a process that keeps running."""
+        server = self.server
+        assert isinstance(server, Server)
+        with server.in_flight():
+            self._serve()
+        if server.draining.is_set():
+            self.close_connection = True
+
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+
+
+DRAIN_SECONDS = 8.0
+"""How long a stopping service lets requests in flight finish; under the 10 s the sandbox
+waits after SIGTERM before it kills."""
 
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.draining = threading.Event()
+        self._busy = 0
+        self._idle = threading.Condition()
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def drain(self) -> None:
+        """Stop accepting and close the listening socket (the router's next connection is
+        refused and retried elsewhere); `serve` then waits for the requests being served, so
+        a stop during a release's traffic move fails no user request."""
+        self.draining.set()
+        self.shutdown()
+        self.socket.close()
+
+    def serve(self) -> None:
+        self.serve_forever(poll_interval=0.2)
+        with self._idle:
+            self._idle.wait_for(lambda: self._busy == 0, timeout=DRAIN_SECONDS)
 
 
 def fail(message: str) -> NoReturn:
@@ -806,7 +852,7 @@ def main(argv: list[str] | None = None) -> int:
         fail(f"Cannot listen on {args.host}:{args.port} ({exc.strerror}); pick a free port.")
 
     def stop(_signum: int, _frame: Any) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        threading.Thread(target=server.drain, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -820,7 +866,7 @@ def main(argv: list[str] | None = None) -> int:
     port = server.server_address[1]
     print(f"petswipe {args.version} listening on {args.host}:{port}", file=sys.stderr, flush=True)
     try:
-        server.serve_forever(poll_interval=0.2)
+        server.serve()
     finally:
         server.server_close()
         Handler.app.engine.dispose()

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -249,3 +250,21 @@ def test_sigterm_stops_cleanly(db_url: str) -> None:
         stderr = proc.stderr.read() if proc.stderr else ""
     assert "3.0.0" in stderr and "listening" in stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+def test_sigterm_lets_the_requests_in_flight_finish_and_refuses_new_ones(db_url: str) -> None:
+    """What a version being retired does during a release's traffic move: the answer the
+    router is waiting for still arrives, and its next connection is refused (so HAProxy
+    sends it to the other server) instead of being accepted and dropped."""
+    with service_process(db_url, env={"PETSWIPE_FAULT_LATENCY_MS": "1500"}) as (proc, client):
+        answers: list[int] = []
+        slow = threading.Thread(target=lambda: answers.append(client.get("/api/pets").status_code))
+        slow.start()
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{client.base_url}/version", timeout=2)
+        slow.join(timeout=10)
+        assert answers == [200]
+        assert proc.wait(timeout=10) == 0

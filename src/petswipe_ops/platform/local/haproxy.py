@@ -56,7 +56,11 @@ def render_config(
             "    timeout connect 2s",
             "    timeout client 30s",
             "    timeout server 30s",
-            "    retries 1",
+            # A request the server refused or dropped unanswered (a version stopping, a
+            # connection it closed as the request went out) is sent again to another server.
+            "    retries 2",
+            "    option redispatch 1",
+            "    retry-on conn-failure empty-response",
             "",
             "frontend petswipe_front",
             f"    bind 127.0.0.1:{router_port}",
