@@ -131,7 +131,10 @@ def infra_tests(config: EnvironmentConfig) -> dict[str, Any]:
     tf.check_format()
     tf.init()
     tf.validate()
-    tests = policy.run_policy_tests(project_root() / "policies")
+    tests = policy.run_policy_tests(
+        project_root() / "policies",
+        passed_cache=run_dir(config.environment) / "policy-tests-passed.json",
+    )
     failed = [t for t in tests.results if not t.passed]
     if failed:
         names = ", ".join(f"{t.package}.{t.name}" for t in failed)

@@ -8,6 +8,8 @@ crash on an unusual test expression would otherwise take the whole pipeline down
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import re
 import sys
@@ -19,6 +21,7 @@ from regopy import Interpreter
 from regopy.rego_shared import RegoError, rego_get_error
 
 from petswipe_ops.errors import OpsError, PolicyViolation
+from petswipe_ops.jsonfile import CorruptFile, load_model, write_atomically
 from petswipe_ops.proc import run
 
 PACKAGE = re.compile(r"^package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
@@ -99,11 +102,47 @@ def enforce(manifest: dict[str, Any], policy_dir: Path) -> PolicyReport:
     return report
 
 
-def run_policy_tests(policy_dir: Path, *, timeout: float = 120) -> PolicyTestReport:
-    """Run every `test_*` rule of every `*_test.rego` file; a test passes when it is true."""
+class PassedPolicyTests(BaseModel):
+    """A passed run of the policies' tests, for the exact `.rego` sources it ran on."""
+
+    digest: str
+    report: PolicyTestReport
+
+
+def sources_digest(policy_dir: Path) -> str:
+    """One hash over every `.rego` file's name and text and the rego engine's version."""
+    digest = hashlib.sha256(importlib.metadata.version("regopy").encode())
+    for path in sorted(policy_dir.glob("*.rego")):
+        digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_policy_tests(
+    policy_dir: Path, *, timeout: float = 120, passed_cache: Path | None = None
+) -> PolicyTestReport:
+    """Run every `test_*` rule of every `*_test.rego` file; a test passes when it is true.
+
+    With `passed_cache`, a report that passed on the very same sources is reused: every
+    release runs the tests, and the policies rarely change between two releases.
+    """
     files = policy_test_files(policy_dir)
     if not files:
         raise OpsError(f"{policy_dir} holds no *_test.rego files; add tests beside the policies.")
+    digest = sources_digest(policy_dir)
+    if passed_cache is not None and passed_cache.is_file():
+        try:
+            cached = load_model(passed_cache, PassedPolicyTests)
+        except CorruptFile:
+            cached = None
+        if cached is not None and cached.digest == digest and cached.report.passed:
+            return cached.report
+    report = _run_policy_tests(policy_dir, files, timeout)
+    if passed_cache is not None and report.passed:
+        write_atomically(passed_cache, PassedPolicyTests(digest=digest, report=report))
+    return report
+
+
+def _run_policy_tests(policy_dir: Path, files: list[Path], timeout: float) -> PolicyTestReport:
     results: list[PolicyTestResult] = []
     for test_file in files:
         args = [sys.executable, "-m", "petswipe_ops.policy", str(test_file)]

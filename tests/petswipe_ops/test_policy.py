@@ -112,3 +112,26 @@ def test_policy_without_deny_rule_is_an_error(tmp_path: Path, manifest: dict[str
     (tmp_path / "empty.rego").write_text("package petswipe.empty\n\nallow := true\n")
     with pytest.raises(OpsError, match=r"empty\.rego defines no deny rule"):
         evaluate(manifest, tmp_path)
+
+
+def test_a_passed_run_is_reused_only_for_the_same_sources(tmp_path: Path, monkeypatch) -> None:
+    import petswipe_ops.policy as policy_module
+
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICIES, policies)
+    cache = tmp_path / "run" / "policy-tests-passed.json"
+    first = run_policy_tests(policies, passed_cache=cache)
+    assert first.passed and cache.is_file()
+    with monkeypatch.context() as patched:
+        patched.setattr(policy_module, "_run_policy_tests", lambda *a: pytest.fail("ran again"))
+        assert run_policy_tests(policies, passed_cache=cache) == first
+
+    policy = policies / "deployment.rego"
+    policy.write_text(policy.read_text().replace('tag == "latest"', 'tag == "stable"'))
+    changed = run_policy_tests(policies, passed_cache=cache)
+    assert {r.name for r in changed.failures} == {"test_latest_tag_is_denied"}
+
+    cache.write_text("{not json")
+    policy.write_text((POLICIES / "deployment.rego").read_text())
+    assert run_policy_tests(policies, passed_cache=cache).passed
+    assert run_policy_tests(policies, passed_cache=cache) == first
