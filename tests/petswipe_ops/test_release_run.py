@@ -24,7 +24,11 @@ from tests.petswipe_ops.fakes import FakePlatform, FakeTools, FakeTraffic
 @pytest.fixture
 def config():
     base = load_environment("local", project_root())
-    canary = base.canary.model_copy(update={"observe_interval_seconds": 0.001})
+    # The fake platform's traffic is instant; the bake time (its own gate tests) would only
+    # make each state-machine test wait in real seconds.
+    canary = base.canary.model_copy(
+        update={"observe_interval_seconds": 0.001, "min_step_seconds": 0}
+    )
     return base.model_copy(update={"canary": canary})
 
 
