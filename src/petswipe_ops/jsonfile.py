@@ -53,10 +53,15 @@ def load_model(path: Path, model: type[M], what: str | None = None) -> M:
         raise CorruptFile(path, kind, f"field '{field}': {reason}") from None
 
 
-def write_atomically(path: Path, model: BaseModel) -> None:
-    """Write `model` as JSON through a temporary file renamed over `path`, so a reader (or
-    a crash) never sees half a file."""
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file renamed over `path`, so a reader (or a crash) never
+    sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(model.model_dump_json(indent=2), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def write_atomically(path: Path, model: BaseModel) -> None:
+    """`model` as indented JSON, written atomically."""
+    write_text_atomically(path, model.model_dump_json(indent=2))

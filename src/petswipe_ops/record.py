@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from petswipe_ops.errors import OpsError
-from petswipe_ops.jsonfile import load_model
+from petswipe_ops.jsonfile import load_model, write_atomically
 from petswipe_ops.liveness import this_host
 
 
@@ -148,11 +148,7 @@ class ReleaseLedger:
         return record
 
     def save(self, record: ReleaseRecord) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.path(record.release_id)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(record.model_dump_json(indent=2))
-        tmp.replace(target)
+        write_atomically(self.path(record.release_id), record)
 
     def load(self, release_id: str) -> ReleaseRecord:
         return self._read(self.path(release_id))

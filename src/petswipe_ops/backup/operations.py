@@ -10,6 +10,7 @@ from pydantic import BaseModel, SecretStr
 from petswipe_ops import demo_data
 from petswipe_ops.backup import controls, crypto, drill, vault
 from petswipe_ops.config import Backup, BackupTier, EnvironmentConfig, PlatformKind
+from petswipe_ops.jsonfile import write_atomically
 from petswipe_ops.paths import run_dir
 from petswipe_ops.platform import open_platform
 from petswipe_ops.platform.seams import Database
@@ -66,10 +67,7 @@ def report_path(target: BackupTarget, kind: str) -> Path:
 
 def save_report(target: BackupTarget, kind: str, report: BaseModel) -> Path:
     path = report_path(target, kind)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(report.model_dump_json(indent=2))
-    tmp.replace(path)
+    write_atomically(path, report)
     return path
 
 

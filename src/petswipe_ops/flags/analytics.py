@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from petswipe_ops.flags.metrics import FlagSides
 from petswipe_ops.flags.model import FeatureFlags
+from petswipe_ops.jsonfile import write_text_atomically
 from petswipe_ops.metrics import VersionMetrics
 
 KEEP_SNAPSHOTS = 2016  # a week of five-minute snapshots
@@ -65,9 +66,7 @@ class AnalyticsStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         lines = self.snapshots.read_text().splitlines() if self.snapshots.is_file() else []
         lines = [*lines, snapshot.model_dump_json()][-KEEP_SNAPSHOTS:]
-        tmp = self.snapshots.with_suffix(".tmp")
-        tmp.write_text("\n".join(lines) + "\n")
-        tmp.replace(self.snapshots)
+        write_text_atomically(self.snapshots, "\n".join(lines) + "\n")
 
     def last(self, count: int) -> list[Snapshot]:
         if not self.snapshots.is_file():

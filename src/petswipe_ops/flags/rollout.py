@@ -25,6 +25,7 @@ from petswipe_ops.flags.metrics import FlagSides
 from petswipe_ops.flags.model import FlagError
 from petswipe_ops.flags.store import FlagStore
 from petswipe_ops.gates import GateInput, SequentialGate, Verdict
+from petswipe_ops.jsonfile import write_atomically
 
 
 class Strategy(StrEnum):
@@ -84,10 +85,7 @@ class RolloutLedger:
         return self.folder / f"{flag}.json"
 
     def save(self, record: RolloutRecord) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.path(record.flag).with_suffix(".tmp")
-        tmp.write_text(record.model_dump_json(indent=2))
-        tmp.replace(self.path(record.flag))
+        write_atomically(self.path(record.flag), record)
 
     def get(self, flag: str) -> RolloutRecord | None:
         path = self.path(flag)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from petswipe_ops.errors import OpsError
 from petswipe_ops.flags.model import FeatureFlags, catalogue
+from petswipe_ops.jsonfile import write_text_atomically
 
 
 class FlagVersion(BaseModel):
@@ -34,12 +35,6 @@ class FlagStore(Protocol):
     def latest(self) -> FlagVersion: ...
 
     def put(self, document: FeatureFlags, description: str, expected: int) -> FlagVersion: ...
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 class LocalFlagStore:
@@ -99,12 +94,12 @@ class LocalFlagStore:
                 )
             number = newest + 1
             text = json.dumps(document.dump(), indent=2)
-            _atomic_write(self.versions / f"{number}.json", text)
+            write_text_atomically(self.versions / f"{number}.json", text)
             now = datetime.now(UTC)
             with self.index.open("a") as index:
                 entry = {"number": number, "description": description, "created_at": now}
                 index.write(json.dumps(entry, default=str) + "\n")
-            _atomic_write(self.current, text)
+            write_text_atomically(self.current, text)
         finally:
             os.close(fd)
         return FlagVersion(

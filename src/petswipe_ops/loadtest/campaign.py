@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from petswipe_ops import pipeline
 from petswipe_ops.config import EnvironmentConfig, PlatformKind, load_environment
 from petswipe_ops.errors import ConfigError, OpsError, SandboxError
+from petswipe_ops.jsonfile import write_atomically
 from petswipe_ops.k6 import k6_binary
 from petswipe_ops.loadtest.history import ResultStore, ScenarioRun, compare
 from petswipe_ops.loadtest.runner import K6Runner, Outcome
@@ -170,10 +171,7 @@ def start_record(config: EnvironmentConfig, request: CampaignRequest) -> Campaig
 
 def save_record(record: CampaignRecord) -> Path:
     path = campaigns_dir(record.environment) / f"{record.campaign_id}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(record.model_dump_json(indent=2))
-    tmp.replace(path)
+    write_atomically(path, record)
     return path
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from petswipe_ops.config import LoadTestSettings
+from petswipe_ops.jsonfile import write_atomically
 from petswipe_ops.loadtest.runner import Outcome
 from petswipe_ops.loadtest.summary import LoadSummary
 
@@ -116,10 +117,7 @@ class ResultStore:
 
     def save(self, run: ScenarioRun) -> Path:
         target = self.path(run)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(run.model_dump_json(indent=2))
-        tmp.replace(target)
+        write_atomically(target, run)
         return target
 
     def history(self, scenario: str) -> list[ScenarioRun]:

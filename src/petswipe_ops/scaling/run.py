@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from petswipe_ops.config import EnvironmentConfig, HistorySource, PlatformKind
 from petswipe_ops.errors import ConfigError
+from petswipe_ops.jsonfile import write_atomically
 from petswipe_ops.paths import project_root, run_dir
 from petswipe_ops.scaling.chart import render_svg
 from petswipe_ops.scaling.forecast import Forecast, Point, fit_forecast, hourly
@@ -139,9 +140,7 @@ def write_outputs(
     folder = run_dir(config.environment) / "scaling"
     folder.mkdir(parents=True, exist_ok=True)
     plan_file = folder / "plan.json"
-    tmp = plan_file.with_suffix(".tmp")
-    tmp.write_text(plan.model_dump_json(indent=2))
-    tmp.replace(plan_file)
+    write_atomically(plan_file, plan)
     chart = folder / f"predictive-scaling-{plan.made_at:%Y%m%dT%H%M}.svg"
     chart.write_text(render_svg(history, forecast, plan))
     return plan_file, chart

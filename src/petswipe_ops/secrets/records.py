@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from petswipe_ops.jsonfile import write_atomically
 from petswipe_ops.secrets.model import SecretKind
 
 
@@ -63,11 +64,7 @@ class RotationLedger:
         self.folder = folder
 
     def save(self, record: RotationRecord) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{record.rotation_id}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(record.model_dump_json(indent=2))
-        tmp.replace(path)
+        write_atomically(self.folder / f"{record.rotation_id}.json", record)
 
     def all(self) -> list[RotationRecord]:
         if not self.folder.is_dir():

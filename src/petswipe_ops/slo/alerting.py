@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from petswipe_ops.config import EnvironmentConfig
+from petswipe_ops.jsonfile import write_text_atomically
 from petswipe_ops.notify.base import Action, Alert, Delivery, NotificationError
 from petswipe_ops.notify.channels import Channels
 from petswipe_ops.paths import run_dir
@@ -54,10 +55,7 @@ def load_state(path: Path) -> dict[str, SloAlertState]:
 
 
 def save_state(path: Path, state: dict[str, SloAlertState]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps({k: v.model_dump() for k, v in state.items()}, indent=1))
-    temporary.replace(path)
+    write_text_atomically(path, json.dumps({k: v.model_dump() for k, v in state.items()}))
 
 
 def dedup_key(environment: str, slo: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from petswipe_ops.errors import ConfigError
+from petswipe_ops.jsonfile import write_text_atomically
 from petswipe_ops.paths import run_dir
 from petswipe_ops.slo.render import render_markdown, render_svg
 from petswipe_ops.slo.report import SloReport
@@ -19,12 +20,6 @@ from petswipe_ops.slo.report import SloReport
 
 def reports_dir(environment: str) -> Path:
     return run_dir(environment) / "slo" / "reports"
-
-
-def _write(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    temporary.replace(path)
 
 
 def save(report: SloReport, retention_days: int = 35) -> SloReport:
@@ -36,11 +31,11 @@ def save(report: SloReport, retention_days: int = 35) -> SloReport:
     report = report.model_copy(
         update={"report_id": report_id, "chart_path": str(chart), "markdown_path": str(markdown)}
     )
-    _write(chart, render_svg(report))
-    _write(markdown, render_markdown(report))
+    write_text_atomically(chart, render_svg(report))
+    write_text_atomically(markdown, render_markdown(report))
     text = report.model_dump_json(indent=1)
-    _write(folder / f"{report_id}.json", text)
-    _write(folder / "latest.json", text)
+    write_text_atomically(folder / f"{report_id}.json", text)
+    write_text_atomically(folder / "latest.json", text)
     prune(report.environment, retention_days)
     return report
 

@@ -21,6 +21,7 @@ import httpx
 from pydantic import BaseModel
 
 from petswipe_ops.errors import SandboxError
+from petswipe_ops.jsonfile import write_text_atomically
 from petswipe_ops.platform.local.haproxy import BACKEND, HaproxyRuntime
 from petswipe_ops.platform.local.services import alive, terminate
 
@@ -169,9 +170,7 @@ class LocalScaler:
         return [Replica.model_validate(r) for r in json.loads(self.state_file.read_text())]
 
     def _save(self, replicas: list[Replica]) -> None:
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps([r.model_dump() for r in replicas], indent=2))
-        tmp.replace(self.state_file)
+        write_text_atomically(self.state_file, json.dumps([r.model_dump() for r in replicas]))
 
 
 def _free_port() -> int:

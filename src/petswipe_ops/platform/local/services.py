@@ -14,6 +14,7 @@ import httpx
 
 from petswipe_ops.child_env import API_KEY_ENV, api_key, child_env
 from petswipe_ops.errors import SandboxError
+from petswipe_ops.jsonfile import write_text_atomically
 from petswipe_ops.liveness import alive
 from petswipe_ops.platform.seams import VersionInstance
 
@@ -46,9 +47,7 @@ class ProcessRunner:
         return json.loads(self.state_file.read_text())
 
     def _save(self, state: dict[str, dict]) -> None:
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2))
-        tmp.replace(self.state_file)
+        write_text_atomically(self.state_file, json.dumps(state, indent=2))
 
     def _free_port(self, state: dict[str, dict]) -> int:
         used = {entry["port"] for entry in state.values() if alive(entry["pid"])}
