@@ -43,9 +43,13 @@ def test_weights_move_live_through_the_runtime_socket(sandbox):
     sandbox.router.attach_candidate(candidate)
     pid_before = sandbox._router_pid()
 
+    assert sandbox.router.set_candidate_weight(10).model_dump() == {"stable": 90, "candidate": 10}
+    served = _versions_served(sandbox)
+    assert 18 <= served["2.0.0"] <= 22, f"a 10 % canary got {served['2.0.0']} of 200 requests"
+
     assert sandbox.router.set_candidate_weight(50).model_dump() == {"stable": 50, "candidate": 50}
     served = _versions_served(sandbox)
-    assert served["1.0.0"] > 50 and served["2.0.0"] > 50
+    assert 95 <= served["2.0.0"] <= 105, f"a 50 % canary got {served['2.0.0']} of 200 requests"
 
     sandbox.router.detach_candidate()
     assert sandbox.router.runtime.weight("candidate") == 0

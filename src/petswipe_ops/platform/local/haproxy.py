@@ -67,7 +67,10 @@ def render_config(
             f"    default_backend {BACKEND}",
             "",
             f"backend {BACKEND}",
-            "    balance random",
+            # Weighted round robin: the candidate's weight is its exact share of requests.
+            # `random` draws two servers and keeps the less busy one, which moves the share
+            # away from the weight whenever one version is slower.
+            "    balance roundrobin",
             f"    option httpchk GET {health_path}",
             f"    server stable 127.0.0.1:{stable_port} weight 100 {check}",
             f"    server candidate 127.0.0.1:{candidate_port} weight 0 disabled {check}",
