@@ -366,9 +366,9 @@ def default_cases(bounded: bool) -> list[tuple[str, str]]:
 
 
 def relax_latency_slo(data: dict) -> None:
-    """The cases interrupt releases, they do not judge them: a loaded host's slow replies
-    must not roll a healthy candidate back before its point, so latency SLOs are loosened
-    (errors are still gated as usual)."""
+    """Loosen an environment's latency SLOs (errors are still gated as usual) for runs that
+    interrupt or route releases rather than judge them: a loaded host's slow replies must
+    not roll a healthy candidate back before the point under test."""
     data["slo"].update(p50_ms=2000, p95_ms=5000, p99_ms=10000)
 
 
