@@ -151,11 +151,16 @@ def masked(url: str) -> str:
         return "<unparseable URL>"
 
 
+POOL_SIZE = 10
+
+
 def make_engine(url: str) -> Engine:
     """SQLite gets WAL and a busy timeout so concurrent swipes wait instead of failing."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 10}, pool_size=10, max_overflow=20)
+        engine = create_engine(
+            url, connect_args={"timeout": 10}, pool_size=POOL_SIZE, max_overflow=20
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -167,7 +172,7 @@ def make_engine(url: str) -> Engine:
         return engine
     connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
     return create_engine(
-        url, connect_args=connect_args, pool_size=10, max_overflow=20, pool_pre_ping=True
+        url, connect_args=connect_args, pool_size=POOL_SIZE, max_overflow=20, pool_pre_ping=True
     )
 
 
@@ -807,6 +812,19 @@ def read_faults() -> Faults:
     return Faults(**values)
 
 
+def warm_pool(engine: Engine) -> None:
+    """Open the pool's connections before the first request. A candidate starts at a small
+    share of traffic with one or two connections; when its weight jumps, opening the rest
+    under load (and each new database session's first look at the tables) would make its
+    first second at the new weight slower than the stable's, and the latency gate would see
+    the warm-up, not the version."""
+    connections = [engine.connect() for _ in range(POOL_SIZE)]
+    for connection in connections:
+        for table in (users, pets, swipes, matches):
+            connection.execute(select(table).limit(1)).all()
+        connection.close()
+
+
 def check_schema(engine: Engine, url: str) -> None:
     try:
         present = set(inspect(engine).get_table_names())
@@ -846,6 +864,7 @@ def main(argv: list[str] | None = None) -> int:
     Handler.app.flags = flag_set_from_env(Handler.app.metrics.registry)
     swap_engine(Handler.app, args.database_url)
     check_schema(Handler.app.engine, args.database_url)
+    warm_pool(Handler.app.engine)
     try:
         server = Server((args.host, args.port), Handler)
     except OSError as exc:
