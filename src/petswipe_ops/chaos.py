@@ -366,10 +366,13 @@ def default_cases(bounded: bool) -> list[tuple[str, str]]:
 
 
 def relax_latency_slo(data: dict) -> None:
-    """Loosen an environment's latency SLOs (errors are still gated as usual) for runs that
-    interrupt or route releases rather than judge them: a loaded host's slow replies must
-    not roll a healthy candidate back before the point under test."""
+    """Loosen an environment's latency SLOs and its tolerance against the stable (errors
+    are still gated as usual) for runs that interrupt or route releases rather than judge
+    them: a loaded host's slow replies must not roll a healthy candidate back before the
+    point under test."""
     data["slo"].update(p50_ms=2000, p95_ms=5000, p99_ms=10000)
+    sequential = data["canary"].setdefault("sequential", {})
+    sequential.update(latency_tolerance_ms=1000, latency_tolerance_ratio=5)
 
 
 def scratch_root(base: Path, source: Path) -> tuple[Path, dict[str, str]]:
