@@ -10,6 +10,7 @@ PORT ?= 4200
 RUN ?=
 REJECT ?=
 REASON ?=
+AWS_ENV ?= staging
 
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
