@@ -28,6 +28,7 @@ from petswipe_ops.record import Outcome
 from petswipe_ops.release import ReleaseRequest
 from petswipe_ops.release_run import ReleaseNotPromoted
 
+REPO = project_root()
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
 
@@ -40,6 +41,8 @@ def shorter_canary(data: dict) -> None:
 @pytest.fixture
 def sandbox(stack, make_project, monkeypatch, tmp_path):
     project = make_project()
+    # The release's infra tests price the plan (the cost check) from the repository's table.
+    (project.root / "pricing").symlink_to(REPO / "pricing")
     project.edit("staging", shorter_canary, source="staging")
     monkeypatch.setenv("PETSWIPE_RUN_DIR", str(stack.run_root))
     placeholder = subprocess.Popen(["sleep", "900"], start_new_session=True)
@@ -76,6 +79,7 @@ def release(**fields):
     return flow(request=ReleaseRequest(environment="staging", auto_approve=True, **fields))
 
 
+@pytest.mark.timeout(1800)  # the session's stack apply is counted in the first test's setup
 def test_a_staging_release_is_promoted_and_a_faulty_one_rolled_back(stack, sandbox) -> None:
     outputs = stack.outputs
     release(version="2.0.0")
