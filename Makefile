@@ -10,6 +10,7 @@ PORT ?= 4200
 RUN ?=
 REJECT ?=
 REASON ?=
+AWS_ENV ?= staging
 
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
@@ -47,9 +48,14 @@ setup: .venv/.ready ## install everything (uv, haproxy, postgresql, Python deps,
 demo: setup ## release a healthy version (promoted) and a faulty one (rolled back)
 	@$(OPS) demo $(call arg,env,ENV)
 
-test: setup ## run the test suite (unit and integration)
+# The tests on the applied AWS stack run in one process after the others, so one stack
+# (applied once, a few minutes on moto) serves them all instead of one per worker.
+test: setup ## run the test suite (unit and integration, then the applied AWS stack's tests)
 	@$(UV) run --frozen pytest -q -n 3 --dist loadfile -m "not aws_stack"; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; status=0; fi; \
+	$(UV) run --frozen pytest -q -m aws_stack tests/petswipe_ops/platform/aws; aws=$$?; \
+	if [ $$aws -eq 5 ]; then aws=0; fi; \
+	if [ $$status -ne 0 ]; then exit $$status; fi; exit $$aws
 
 lint: setup ## ruff lint and format check
 	@$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .

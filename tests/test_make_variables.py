@@ -90,3 +90,12 @@ def test_a_fault_with_a_command_is_refused_before_anything_starts(make_project, 
     assert len(error_lines(result)) == 1
     assert "release parameter 'fault' is invalid" in result.stderr
     nothing_ran(project, planted)
+
+
+def test_the_aws_sandbox_targets_default_to_staging(make_project):
+    """AWS_ENV is defined before make's `unexport` of the user variables, which would
+    otherwise leave it empty and every aws-sandbox target refused for a '' environment."""
+    project = make_project()
+    result = make(project, "aws-sandbox-status")
+    assert result.returncode == 0, result.stderr
+    assert "the AWS sandbox of staging is not running" in result.stdout

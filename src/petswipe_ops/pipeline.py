@@ -21,6 +21,7 @@ from petswipe_ops.locks import environment_lock
 from petswipe_ops.manifest import build_manifest
 from petswipe_ops.paths import migrations_dir, project_root, run_dir
 from petswipe_ops.platform import open_platform
+from petswipe_ops.platform.aws.sandbox.state import sandboxed
 from petswipe_ops.platform.seams import Platform
 from petswipe_ops.record import ReleaseLedger
 from petswipe_ops.release import ReleaseRequest, parse_parameters
@@ -60,8 +61,12 @@ RELEASE_METHODS = {
 def guard(request: ReleaseRequest) -> EnvironmentConfig:
     """Refuse a release that cannot succeed, before anything is changed."""
     config = load_environment(request.environment, project_root())
-    if request.fault and config.platform is not PlatformKind.LOCAL:
-        raise ConfigError("faults can only be injected into the local sandbox; drop `fault`.")
+    sandbox = config.platform is PlatformKind.LOCAL or sandboxed(config.environment)
+    if request.fault and not sandbox:
+        raise ConfigError(
+            "faults can only be injected into a sandbox (the local one, or the AWS sandbox "
+            "of make aws-sandbox-up); drop `fault`."
+        )
     if request.error_budget_remaining is not None:
         check_error_budget(request.error_budget_remaining)
     if request.budget_override_reason is not None and not request.budget_override_reason.strip():

@@ -114,7 +114,7 @@ class ReleaseTools(Protocol):
 
     def check_policies(self, config: EnvironmentConfig, version: str) -> PolicyReport: ...
 
-    def backup(self, config: EnvironmentConfig, key: SecretStr) -> dict[str, Any]: ...
+    def backup(self, config: EnvironmentConfig, key: SecretStr | None) -> dict[str, Any]: ...
 
     def migrate(
         self, platform: Platform, on_step: Callable[[MigrationStep], None]
@@ -140,7 +140,9 @@ class ReleaseRun:
         self.config = config
         self.release_id = release_id
         self.platform = platform or open_platform(config)
-        self.tools = tools or pipeline.PipelineTools()
+        # A platform may bring its own (the AWS root's terraform, RDS snapshots).
+        own = getattr(self.platform, "release_tools", None)
+        self.tools = tools or own or pipeline.PipelineTools()
         self.book = book or pipeline.ledger(config.environment)
         self.run_dir = run_dir(config.environment)
 
@@ -299,8 +301,10 @@ class ReleaseRun:
         return outputs
 
     def backup(self, key: SecretStr | None) -> str | None:
-        """Back up the database when the environment asks for it; the id goes in the record."""
-        if not self.config.backup.before_migration or key is None:
+        """Back up the database when the environment asks for it, or always where the tools
+        snapshot before migrating (RDS: no key needed); the id goes in the record."""
+        always = getattr(self.tools, "snapshots_before_migration", False)
+        if not always and (not self.config.backup.before_migration or key is None):
             return None
         with self._stage("backup") as stage, self._effect(Effect.BACKUP):
             taken = self.tools.backup(self.config, key)

@@ -89,7 +89,11 @@ module "stack" {
   stable_version   = var.stable_version
   candidate_weight = var.candidate_weight
   platform         = module.platform.platform
+  database         = module.platform.database
   backup_selection = var.backup_selection
+  autoscaling      = var.autoscaling
+
+  performance_insights = var.performance_insights
 
   cpu                 = var.cpu
   memory              = var.memory

@@ -80,3 +80,15 @@ variable "availability_zones" {
   type        = list(string)
   default     = null
 }
+
+variable "autoscaling" {
+  description = "Scale the stable service with Application Auto Scaling (moto has no ListTagsForResource for it, which the provider calls after every read)."
+  type        = bool
+  default     = true
+}
+
+variable "performance_insights" {
+  description = "Performance Insights on the database (moto keeps no such setting, so a plan would always show it)."
+  type        = bool
+  default     = true
+}

@@ -66,4 +66,10 @@ resource "aws_ecs_service" "this" {
     enable   = true
     rollback = true
   }
+
+  # Never set here (the provider sends its default, DISABLED); moto's CreateService does not
+  # echo it, which would leave every first apply one attribute short of a clean plan.
+  lifecycle {
+    ignore_changes = [availability_zone_rebalancing]
+  }
 }

@@ -14,8 +14,9 @@ variable "region" {
 }
 
 variable "rotation_period_days" {
-  type    = number
-  default = 365
+  description = "Days between automatic rotations; null keeps AWS's default of 365 (which moto does not report back)."
+  type        = number
+  default     = null
 }
 
 variable "deletion_window_days" {

@@ -60,12 +60,13 @@ module "service" {
 }
 
 module "rds" {
-  source              = "../rds"
-  name                = local.name
-  multi_az            = var.multi_az
-  deletion_protection = var.deletion_protection
-  subnet_ids          = var.platform.database_subnet_ids
-  security_group_ids  = var.platform.database_security_group_ids
+  source               = "../rds"
+  name                 = local.name
+  multi_az             = var.multi_az
+  deletion_protection  = var.deletion_protection
+  performance_insights = var.performance_insights
+  subnet_ids           = var.database.subnet_ids
+  security_group_ids   = var.database.security_group_ids
 }
 
 module "backup" {
@@ -106,21 +107,20 @@ module "kms" {
 }
 
 module "log_bucket" {
-  source      = "../s3_bucket"
-  name        = "${local.name}-logs"
-  kms_key_arn = module.kms.key_arn
-  tags        = local.cost_allocation_tags
+  source               = "../s3_bucket"
+  name                 = "${local.name}-logs"
+  kms_key_arn          = module.kms.key_arn
+  receives_access_logs = true
+  account_id           = local.account_id
+  tags                 = local.cost_allocation_tags
 }
 
 module "assets_bucket" {
   source            = "../s3_bucket"
   name              = "${local.name}-assets"
   kms_key_arn       = module.kms.key_arn
-  access_log_bucket = "${local.name}-logs"
+  access_log_bucket = module.log_bucket.access_log_target
   tags              = local.cost_allocation_tags
-
-  # By name, so the logging resource's count is known at plan time.
-  depends_on = [module.log_bucket]
 }
 
 module "log_groups" {
@@ -133,6 +133,7 @@ module "log_groups" {
 
 module "autoscaling" {
   source                       = "../autoscaling"
+  count                        = var.autoscaling ? 1 : 0
   cluster_name                 = local.cluster_name
   service_name                 = module.service["stable"].service_name
   min_capacity                 = var.desired_count

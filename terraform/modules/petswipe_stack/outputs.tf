@@ -36,7 +36,7 @@ output "assets_bucket" {
 
 output "scalable_target" {
   description = "Resource id of the stable service's Application Auto Scaling target."
-  value       = module.autoscaling.resource_id
+  value       = one(module.autoscaling[*].resource_id)
 }
 
 output "cost_allocation_tags" {

@@ -62,18 +62,24 @@ variable "deletion_protection" {
 variable "platform" {
   description = "Network, cluster, certificate, IAM and secret inputs from the platform stack."
   type = object({
-    vpc_id                      = string
-    load_balancer_arn           = string
-    certificate_arn             = string
-    cluster_arn                 = string
-    private_subnet_ids          = list(string)
-    database_subnet_ids         = list(string)
-    service_security_group_ids  = list(string)
-    database_security_group_ids = list(string)
-    execution_role_arn          = string
-    task_role_arn               = string
-    backup_role_arn             = string
-    database_url_secret_arn     = string
+    vpc_id                     = string
+    load_balancer_arn          = string
+    certificate_arn            = string
+    cluster_arn                = string
+    private_subnet_ids         = list(string)
+    service_security_group_ids = list(string)
+    execution_role_arn         = string
+    task_role_arn              = string
+    backup_role_arn            = string
+    database_url_secret_arn    = string
+  })
+}
+
+variable "database" {
+  description = "Subnets and security groups of the database, from the platform stack."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
   })
 }
 
@@ -121,6 +127,18 @@ variable "tags" {
 
 variable "backup_selection" {
   description = "Assign the database to the backup plan (false where the API has no selections)."
+  type        = bool
+  default     = true
+}
+
+variable "autoscaling" {
+  description = "Application Auto Scaling of the stable service (false where the API has no tagging)."
+  type        = bool
+  default     = true
+}
+
+variable "performance_insights" {
+  description = "Performance Insights on the database (false where the API keeps no such setting)."
   type        = bool
   default     = true
 }

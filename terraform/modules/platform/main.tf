@@ -87,6 +87,7 @@ resource "aws_security_group" "alb" {
 }
 
 resource "aws_security_group" "service" {
+  # checkov:skip=CKV2_AWS_5:attached by the ECS services of modules/petswipe_stack, outside this module
   name        = "${var.name}-service"
   description = "The service tasks, reachable from the load balancer only"
   vpc_id      = aws_vpc.this.id
@@ -99,12 +100,21 @@ resource "aws_security_group" "service" {
     security_groups = [aws_security_group.alb.id]
   }
 
+  # trivy:ignore:AVD-AWS-0104 the tasks reach ECR, Secrets Manager and CloudWatch Logs over HTTPS without VPC endpoints
   egress {
-    description = "to AWS APIs and the database"
-    from_port   = 0
-    to_port     = 0
-    protocol    = "-1"
+    description = "HTTPS to the AWS APIs (no VPC endpoints)"
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
     cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  egress {
+    description = "PostgreSQL inside the VPC"
+    from_port   = 5432
+    to_port     = 5432
+    protocol    = "tcp"
+    cidr_blocks = [var.cidr_block]
   }
 }
 
@@ -122,12 +132,15 @@ resource "aws_security_group" "database" {
   }
 }
 
+# trivy:ignore:AVD-AWS-0053 the public API's entry point: it must face the internet
 resource "aws_lb" "this" {
-  name               = var.name
-  load_balancer_type = "application"
-  internal           = false
-  subnets            = aws_subnet.public[*].id
-  security_groups    = [aws_security_group.alb.id]
+  # checkov:skip=CKV2_AWS_28:no WAF yet; the API rate-limits in the service
+  name                       = var.name
+  load_balancer_type         = "application"
+  internal                   = false
+  drop_invalid_header_fields = true
+  subnets                    = aws_subnet.public[*].id
+  security_groups            = [aws_security_group.alb.id]
 }
 
 resource "aws_acm_certificate" "this" {
@@ -176,10 +189,20 @@ resource "aws_iam_role" "execution" {
 data "aws_iam_policy_document" "execution" {
   statement {
     actions = [
-      "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
-      "ecr:BatchGetImage", "logs:CreateLogStream", "logs:PutLogEvents",
+      "ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage",
     ]
+    resources = ["arn:aws:ecr:*:*:repository/petswipe/*"]
+  }
+
+  # checkov:skip=CKV_AWS_356:ecr:GetAuthorizationToken has no resource to scope to: AWS requires "*"
+  statement {
+    actions   = ["ecr:GetAuthorizationToken"]
     resources = ["*"]
+  }
+
+  statement {
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["arn:aws:logs:*:*:log-group:/ecs/${var.name}-*:*"]
   }
 
   statement {
@@ -210,7 +233,7 @@ data "aws_iam_policy_document" "backup_access" {
       "rds:CreateDBSnapshot", "rds:DescribeDBSnapshots", "rds:CopyDBSnapshot", "rds:AddTagsToResource",
       "rds:DescribeDBInstances", "rds:ListTagsForResource", "rds:DeleteDBSnapshot",
     ]
-    resources = ["*"]
+    resources = ["arn:aws:rds:*:*:db:${var.name}", "arn:aws:rds:*:*:snapshot:${var.name}-*"]
   }
 }
 

@@ -29,7 +29,7 @@ resource "aws_db_instance" "this" {
   copy_tags_to_snapshot       = true
 
   iam_database_authentication_enabled = true
-  performance_insights_enabled        = true
+  performance_insights_enabled        = var.performance_insights
   auto_minor_version_upgrade          = true
   enabled_cloudwatch_logs_exports     = ["postgresql", "upgrade"]
   tags                                = { backup = "petswipe" }

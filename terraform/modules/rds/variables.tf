@@ -49,3 +49,9 @@ variable "subnet_ids" {
 variable "security_group_ids" {
   type = list(string)
 }
+
+variable "performance_insights" {
+  description = "Performance Insights on the instance (off where the API keeps no such setting: moto)."
+  type        = bool
+  default     = true
+}

@@ -49,8 +49,40 @@ resource "aws_s3_bucket_logging" "this" {
   count = var.access_log_bucket == null ? 0 : 1
 
   bucket        = aws_s3_bucket.this.id
-  target_bucket = var.access_log_bucket
+  target_bucket = var.access_log_bucket.bucket
   target_prefix = "s3/${var.name}/"
+}
+
+# S3 server access logging writes as its service principal: a bucket that owns its objects
+# (BucketOwnerEnforced) admits it through its policy, limited to this account's buckets.
+data "aws_iam_policy_document" "access_logs" {
+  count = var.receives_access_logs ? 1 : 0
+
+  statement {
+    sid       = "S3ServerAccessLogs"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.this.arn}/*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logging.s3.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [var.account_id]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "access_logs" {
+  count = var.receives_access_logs ? 1 : 0
+
+  bucket = aws_s3_bucket.this.id
+  policy = data.aws_iam_policy_document.access_logs[0].json
+
+  depends_on = [aws_s3_bucket_public_access_block.this]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {

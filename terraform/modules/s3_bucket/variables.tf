@@ -7,9 +7,21 @@ variable "kms_key_arn" {
 }
 
 variable "access_log_bucket" {
-  description = "Bucket that receives this bucket's access logs; null for the log bucket itself."
+  description = "The access_log_target output of the bucket that receives this bucket's access logs; null for none."
+  type        = object({ bucket = string })
+  default     = null
+}
+
+variable "account_id" {
+  description = "The account whose buckets may log here (with receives_access_logs)."
   type        = string
   default     = null
+}
+
+variable "receives_access_logs" {
+  description = "Let S3 server access logging write into this bucket (a bucket policy for its service principal)."
+  type        = bool
+  default     = false
 }
 
 variable "infrequent_access_after_days" {

@@ -2,7 +2,12 @@
 
 `stack_terraform` is the Terraform of an AWS environment as the release and the AWS sandbox
 both use it: the shared AWS root with `<env>.tfvars`, the state under the run folder, and,
-against an emulated endpoint, the endpoint override and no AWS Backup selection (moto has none).
+against an emulated endpoint, the endpoint override and three parts moto cannot take: no AWS
+Backup selection (moto has none), no Application Auto Scaling of the stable service (moto has
+no ListTagsForResource for it, which the provider calls after every create and read and
+retries for minutes on moto's error) and no Performance Insights (moto keeps no such setting,
+so every plan would show it). Everything else, including the log groups and backup vaults,
+is applied as on AWS.
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ from petswipe_ops.platform.aws.sandbox.state import SANDBOX_CREDENTIALS
 from petswipe_ops.terraform import Terraform, environment_root
 
 OUTPUTS_FILE = "stack-outputs.json"
+# What moto cannot hold, switched off against an emulated endpoint (see the module docstring).
+EMULATED_VARIABLES = {
+    "backup_selection": "false",
+    "autoscaling": "false",
+    "performance_insights": "false",
+}
 
 
 class StackOutputs(BaseModel):
@@ -56,7 +67,7 @@ def terraform_dir(environment: str) -> Path:
 
 def stack_terraform(config: EnvironmentConfig, endpoint_url: str | None) -> Terraform:
     where = environment_root(project_root(), config.environment)
-    variables = {"aws_endpoint": endpoint_url, "backup_selection": "false"} if endpoint_url else {}
+    variables = {"aws_endpoint": endpoint_url, **EMULATED_VARIABLES} if endpoint_url else {}
     terraform = Terraform(
         where.root,
         terraform_dir(config.environment),

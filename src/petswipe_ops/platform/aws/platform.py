@@ -12,6 +12,8 @@ the outputs the last terraform apply of terraform/environments/aws saved for the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from petswipe_ops.config import AwsMetricsSource, EnvironmentConfig
@@ -26,10 +28,12 @@ from petswipe_ops.platform.aws.metrics import (
     SandboxCloudWatchMetrics,
 )
 from petswipe_ops.platform.aws.outputs import StackOutputs, load_outputs, stack_terraform
+from petswipe_ops.platform.aws.release_tools import AwsReleaseTools
 from petswipe_ops.platform.aws.router import AlbRouter
 from petswipe_ops.platform.aws.sandbox.state import SANDBOX_CREDENTIALS, read_state
 from petswipe_ops.platform.aws.secrets import SecretsManagerStore
 from petswipe_ops.platform.aws.services import EcsServices
+from petswipe_ops.platform.local.services import terminate
 from petswipe_ops.platform.seams import MetricsSource, VersionInstance, Weights
 
 
@@ -96,9 +100,7 @@ class AwsPlatform:
             ready_timeout=config.aws.step_ready_timeout_seconds,
             wait_for_targets=not self.emulated or self.sandbox is not None,
         )
-        self.router = AlbRouter(
-            self.clients, self.outputs, before_promote=self.services.roll_stable_to
-        )
+        self.router = AlbRouter(self.clients, self.outputs, self.services)
         self.metrics = self._metrics(prometheus_url)
         self.database = RdsDatabase(self.clients, self.outputs, self.secrets)
 
@@ -109,6 +111,11 @@ class AwsPlatform:
 
     def terraform(self):
         return stack_terraform(self.config, self.endpoint_url)
+
+    @property
+    def release_tools(self) -> AwsReleaseTools:
+        """Plan and apply the AWS root at this endpoint; an RDS snapshot before migrating."""
+        return AwsReleaseTools(self)
 
     def _metrics(self, prometheus_url: str | None) -> MetricsSource:
         aws = self.config.aws
@@ -173,4 +180,19 @@ class AwsPlatform:
                 "DURATION": f"{budget}s",
             },
             run_dir(self.config.environment) / "logs" / f"k6-canary-{release_id}.log",
+            pid_file=self.canary_pid_file,
         )
+
+    @property
+    def canary_pid_file(self) -> Path:
+        return run_dir(self.config.environment) / "k6-canary.pid"
+
+    def end_canary_traffic(self) -> None:
+        """Stop the sandbox's canary k6 a killed release left running; on AWS the canary
+        traffic is the users' own, so there is nothing to stop."""
+        try:
+            pid = int(self.canary_pid_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return
+        terminate(pid)
+        self.canary_pid_file.unlink(missing_ok=True)

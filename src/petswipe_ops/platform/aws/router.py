@@ -2,33 +2,33 @@
 
 Weights are written with ModifyListener and always read back with DescribeListeners, so
 what the pipeline records is what the load balancer holds.
+
+The two sides are fixed target groups; what a side sends to is the task definition its ECS
+service runs. So `state()` reads the services as well as the listener: the stable side's
+target is the stable group, or the candidate's (canary) group once finalize has rolled the
+stable service to the candidate's task definition, since from then on both groups serve the
+candidate. `point_stable()` is that roll: the stable service moves to the candidate's task
+definition and reaches a steady state, with a deadline, before traffic returns to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from petswipe_ops.errors import SandboxError
 from petswipe_ops.platform.aws.clients import AwsClients
 from petswipe_ops.platform.aws.errors import aws_call
 from petswipe_ops.platform.aws.outputs import StackOutputs
-from petswipe_ops.platform.seams import VersionInstance, Weights
+from petswipe_ops.platform.aws.services import EcsServices
+from petswipe_ops.platform.seams import RouterState, VersionInstance, Weights
 
 
 class AlbRouter:
-    def __init__(
-        self,
-        clients: AwsClients,
-        outputs: StackOutputs,
-        *,
-        before_promote: Callable[[VersionInstance], None] = lambda instance: None,
-    ) -> None:
-        """`before_promote` rolls the stable track to the candidate before traffic returns to it."""
+    def __init__(self, clients: AwsClients, outputs: StackOutputs, services: EcsServices) -> None:
         self.elbv2 = clients("elbv2")
         self.endpoint = clients.endpoint_url
         self.outputs = outputs
-        self.before_promote = before_promote
+        self.services = services
 
     @property
     def _listener(self) -> str:
@@ -104,15 +104,34 @@ class AlbRouter:
             )
         return self.get_weights()
 
+    def state(self) -> RouterState:
+        """The listener's weights and the target group that really serves each side."""
+        weights = self.get_weights()
+        stable = self.services.describe("stable")
+        canary = self.services.describe("candidate")
+        canary_runs = canary["desiredCount"] > 0
+        if canary_runs and stable["taskDefinition"] == canary["taskDefinition"]:
+            stable_target: str | None = self.outputs.canary_target_group_arn
+        elif stable["desiredCount"] > 0:
+            stable_target = self.outputs.stable_target_group_arn
+        else:
+            stable_target = None
+        return RouterState(
+            weights=weights,
+            stable_target=stable_target,
+            candidate_target=self.outputs.canary_target_group_arn if canary_runs else None,
+        )
+
     def attach_candidate(self, instance: VersionInstance) -> None:
         """The canary service registers its tasks in the canary group; it starts at weight 0."""
         if self.get_weights().candidate != 0:
             self.set_candidate_weight(0)
 
-    def promote_candidate(self, instance: VersionInstance) -> None:
-        """Stable track rolled to the candidate's task definition first, then traffic back to it."""
-        self.before_promote(instance)
-        self.set_candidate_weight(0)
+    def point_stable(self, instance: VersionInstance) -> None:
+        """The stable side serves `instance`: the stable service rolled to its task definition
+        and steady (with the services' deadline); the weights are left as they are."""
+        self.services.roll_stable_to(instance)
 
     def detach_candidate(self) -> None:
+        """Stable 100 %, canary 0 %; the canary service is stopped by the service runner."""
         self.set_candidate_weight(0)

@@ -96,7 +96,14 @@ class EcsServices:
         )
 
     def running(self) -> list[VersionInstance]:
-        return [i for role in TRACK_OF_ROLE if (i := self.instance(role)) is not None]
+        """One entry per running version. Once finalize has rolled the stable service to the
+        canary's task definition, both groups serve that one version: it is listed once, as
+        the candidate, so converging (which stops what it does not keep) cannot take the
+        stable service down with the old version it no longer runs."""
+        stable, candidate = self.instance("stable"), self.instance("candidate")
+        if stable and candidate and _task_definition(stable) == _task_definition(candidate):
+            return [candidate]
+        return [i for i in (stable, candidate) if i is not None]
 
     # -- changing ------------------------------------------------------------------------
 
@@ -206,10 +213,13 @@ class EcsServices:
         self.wait_healthy(candidate.model_copy(update={"role": "stable"}))
 
     def rename(self, instance: VersionInstance, role: str) -> VersionInstance:
-        """After roll_stable_to, the candidate's version is the stable track's: free the canary."""
+        """After roll_stable_to, the candidate's version is the stable track's: free the canary
+        (once the stable service is steady, so a roll a killed run left half done finishes
+        before the canary's tasks go)."""
         if role == instance.role:
             return instance
         if role == "stable":
+            self.wait_steady("stable")
             canary = self.describe("candidate")
             if canary["desiredCount"]:
                 self._update("candidate", None, 0)
@@ -220,3 +230,7 @@ class EcsServices:
             endpoint=self.outputs.target_group(role),
             handle=f"{current['serviceName']}|{current['taskDefinition']}",
         )
+
+
+def _task_definition(instance: VersionInstance) -> str:
+    return instance.handle.partition("|")[2]

@@ -1,7 +1,8 @@
 """One applied staging stack on a real moto server, shared by every AWS adapter test.
 
-terraform applies terraform/environments/aws with staging.tfvars once per session (about
-two minutes on moto: its RDS and load-balancer waiters poll), into a moto server of this
+terraform applies terraform/environments/aws with staging.tfvars once per session (two to
+four minutes on moto: the provider's RDS, load-balancer and S3 lifecycle waiters poll on fixed
+delays, in parallel), into a moto server of this
 module's own, so the `moto_endpoint` fixture's resets elsewhere cannot wipe it. Each test
 gets the platform back at its baseline: canary weight 0, canary service at 0 tasks, both
 services on their first task definitions.
@@ -127,8 +128,13 @@ def stack(applied_stack: AppliedStack, monkeypatch) -> Iterator[AppliedStack]:
 
 
 def pytest_collection_modifyitems(items):
-    """Tests on the applied staging stack are marked `aws_stack`: `make test` leaves them
-    out while the whole stack does not apply to moto within the suite's time."""
+    """Tests on the applied staging stack are marked `aws_stack` (`make test` runs them in
+    one process after the others, so one stack serves them all); the release-flow tests,
+    which move the stack's terraform state on, run after the other tests of the stack."""
     for item in items:
         if "applied_stack" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.aws_stack)
+    last = [i for i in items if i.nodeid.split("::")[0].endswith("aws/test_release_flow.py")]
+    for item in last:
+        items.remove(item)
+    items.extend(last)

@@ -60,14 +60,19 @@ def test_health_comes_from_the_target_groups_target_health(stack) -> None:
 
 
 def test_finalize_rolls_the_stable_service_before_traffic_returns_to_it(stack) -> None:
-    """The pipeline's finalize order: promote (roll stable, then weights), stop old, rename."""
+    """The release's finalize order: candidate 100 %, point the stable side at it (roll the
+    stable service), stable 100 %, stop the old stable, rename."""
     platform = stack.platform()
     candidate = platform.services.start("2.0.0", "candidate", {})
     platform.router.set_candidate_weight(100)
     old = platform.services.instance("stable")
     assert old is not None and old.version == "1.0.0"
 
-    platform.router.promote_candidate(candidate)
+    platform.router.point_stable(candidate)
+    stable = service(stack, stack.outputs.stable_service)
+    assert container(stack, stable["taskDefinition"])["image"].endswith(":2.0.0")
+    assert platform.router.get_weights() == Weights(stable=0, candidate=100)
+    platform.router.detach_candidate()
     platform.services.stop(old)
     promoted = platform.services.rename(candidate, "stable")
 

@@ -204,7 +204,10 @@ class Emulator:
         tmp.replace(path)
 
     def target(self, task: Task) -> dict[str, Any]:
-        return {"Id": "127.0.0.1", "Port": task.port}
+        """Each task its own loopback address as its target Id, as ECS gives each task its own
+        ENI address: moto keys a group's targets by Id alone, so with one shared Id the old
+        task's deregistration would remove the replacement registered just before it."""
+        return {"Id": f"127.0.{task.port >> 8}.{task.port & 255}", "Port": task.port}
 
     def register(self, group: str, task: Task) -> None:
         self.clients("elbv2").register_targets(TargetGroupArn=group, Targets=[self.target(task)])

@@ -59,3 +59,9 @@ def write_state(state: SandboxState) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(state.model_dump(), indent=2))
     tmp.replace(path)
+
+
+def sandboxed(environment: str) -> bool:
+    """Whether `environment` runs on its AWS sandbox, whose emulated tasks honour faults."""
+    state = read_state(environment)
+    return state is not None and alive(state.emulator_pid)
