@@ -128,8 +128,8 @@ def stack(applied_stack: AppliedStack, monkeypatch) -> Iterator[AppliedStack]:
 
 
 def pytest_collection_modifyitems(items):
-    """Tests on the applied staging stack are marked `aws_stack` (`make test` runs them in
-    one process after the others, so one stack serves them all); the release-flow tests,
+    """Tests on the applied staging stack are marked `aws_stack` (`make test-aws-stack` runs
+    them in one process, so one stack serves them all); the release-flow tests,
     which move the stack's terraform state on, run after the other tests of the stack."""
     for item in items:
         if "applied_stack" in getattr(item, "fixturenames", ()):
