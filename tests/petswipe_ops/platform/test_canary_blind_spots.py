@@ -140,13 +140,18 @@ def test_a_candidate_killed_mid_step_is_rolled_back_on_haproxys_503s(sandbox, ca
     assert seen["requests"] > seen["errors"], "the requests it served before count as well"
 
 
-def test_haproxys_503s_for_a_killed_candidate_are_counted_once_each(sandbox, candidate_of):
+def test_a_killed_candidates_requests_go_to_the_stable_and_its_failed_tries_are_counted(
+    sandbox, candidate_of
+):
+    """HAProxy sends a request the dead candidate refused to the stable (`retry-on
+    conn-failure`, `option redispatch`), so users see no error; the candidate's refused
+    tries still show in its counters, which the gate reads."""
     candidate = candidate_of("2.2.0", {})
     sandbox.router.set_candidate_weight(50)
     runtime = sandbox.router.runtime
     counter = HaproxyServerErrors(runtime)
     stable = sandbox.services.instance("stable")
-    before = counter.router_counts(candidate).errors, counter.router_counts(stable).errors
+    before = counter.router_counts(candidate).attempts, counter.router_counts(stable).errors
 
     with httpx.Client(base_url=sandbox.router_url, headers={"X-API-Key": API_KEY}) as client:
         seen = [client.get("/version", timeout=5).json()["version"] for _ in range(40)]
@@ -154,8 +159,7 @@ def test_haproxys_503s_for_a_killed_candidate_are_counted_once_each(sandbox, can
         _kill(candidate)
         codes = [client.get("/api/pets/1", timeout=5).status_code for _ in range(40)]
 
-    failed = codes.count(503)
     row = runtime.server_stats()["candidate"]
-    assert failed > 0 and set(codes) == {200, 503}, (codes, row["status"], row["check_status"])
-    assert counter.router_counts(candidate).errors - before[0] == failed
+    assert set(codes) == {200}, (codes, row["status"], row["check_status"])
+    assert counter.router_counts(candidate).attempts > before[0], row
     assert counter.router_counts(stable).errors == before[1], "the stable's server failed nothing"

@@ -140,7 +140,9 @@ ROUTER_ERROR_COLUMNS = ("econ", "eresp")
 `econ`, a connection that failed after the retries (HAProxy answers 503), and `eresp`,
 a response that failed (aborted, timed out: 502 or 504). The server's `hrsp_5xx` counts
 only what the server answered, so these never overlap the version's own 5xx. `wretr`
-counts the retries before an `econ`, which come a turn-around second sooner."""
+and `wredis` count the tries the server failed that HAProxy sent again (to it, or to the
+other server, which then answered the user): they show a failing server a turn-around
+sooner, and without any user seeing an error."""
 
 
 class HaproxyServerErrors:
@@ -159,7 +161,8 @@ class HaproxyServerErrors:
         if row is None:
             raise MetricsUnavailable(f"HAProxy has no server {instance.role} in {BACKEND}.")
         errors = sum(int(row.get(column) or 0) for column in ROUTER_ERROR_COLUMNS)
-        return RouterCounts(errors=errors, attempts=errors + int(row.get("wretr") or 0))
+        tried_again = sum(int(row.get(column) or 0) for column in ("wretr", "wredis"))
+        return RouterCounts(errors=errors, attempts=errors + tried_again)
 
 
 class HaproxyRouter:
