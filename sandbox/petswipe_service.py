@@ -415,6 +415,11 @@ def swap_engine(app: App, base_url: str) -> bool:
         return False
     old, app.engine = app.engine, make_engine(url)
     old.dispose()
+    # Requests in flight still hold connections of the old credentials; they return them
+    # to the old pool, so dispose again once they are done, or the old role stays logged in.
+    retire = threading.Timer(0.5, old.dispose)
+    retire.daemon = True
+    retire.start()
     return True
 
 
