@@ -22,3 +22,13 @@ def run_dir(environment: str) -> Path:
     base = os.environ.get("PETSWIPE_RUN_DIR")
     root = Path(base).resolve() if base else project_root() / ".sandbox"
     return root / environment
+
+
+def cache_dir() -> Path:
+    """Results that depend only on content they are keyed by, shared by every checkout and
+    environment: PETSWIPE_CACHE_DIR, else $XDG_CACHE_HOME/petswipe-ops, else ~/.cache."""
+    override = os.environ.get("PETSWIPE_CACHE_DIR")
+    if override:
+        return Path(override).resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "petswipe-ops"

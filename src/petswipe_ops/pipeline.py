@@ -19,7 +19,7 @@ from petswipe_ops.errors import ConfigError, OpsError
 from petswipe_ops.gates.budget import check_error_budget
 from petswipe_ops.locks import environment_lock
 from petswipe_ops.manifest import build_manifest
-from petswipe_ops.paths import migrations_dir, project_root, run_dir
+from petswipe_ops.paths import cache_dir, migrations_dir, project_root, run_dir
 from petswipe_ops.platform import open_platform
 from petswipe_ops.platform.aws.sandbox.state import sandboxed
 from petswipe_ops.platform.seams import Platform
@@ -138,7 +138,7 @@ def infra_tests(config: EnvironmentConfig) -> dict[str, Any]:
     tf.validate()
     tests = policy.run_policy_tests(
         project_root() / "policies",
-        passed_cache=run_dir(config.environment) / "policy-tests-passed.json",
+        passed_cache=cache_dir() / "policy-tests",
     )
     failed = [t for t in tests.results if not t.passed]
     if failed:

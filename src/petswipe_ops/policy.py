@@ -122,23 +122,24 @@ def run_policy_tests(
 ) -> PolicyTestReport:
     """Run every `test_*` rule of every `*_test.rego` file; a test passes when it is true.
 
-    With `passed_cache`, a report that passed on the very same sources is reused: every
-    release runs the tests, and the policies rarely change between two releases.
+    With `passed_cache` (a folder), a report that passed on the very same sources is
+    reused: every release runs the tests, and the policies rarely change between two.
     """
     files = policy_test_files(policy_dir)
     if not files:
         raise OpsError(f"{policy_dir} holds no *_test.rego files; add tests beside the policies.")
     digest = sources_digest(policy_dir)
-    if passed_cache is not None and passed_cache.is_file():
+    cached_file = passed_cache / f"{digest}.json" if passed_cache is not None else None
+    if cached_file is not None and cached_file.is_file():
         try:
-            cached = load_model(passed_cache, PassedPolicyTests)
+            cached = load_model(cached_file, PassedPolicyTests)
         except CorruptFile:
             cached = None
         if cached is not None and cached.digest == digest and cached.report.passed:
             return cached.report
     report = _run_policy_tests(policy_dir, files, timeout)
-    if passed_cache is not None and report.passed:
-        write_atomically(passed_cache, PassedPolicyTests(digest=digest, report=report))
+    if cached_file is not None and report.passed:
+        write_atomically(cached_file, PassedPolicyTests(digest=digest, report=report))
     return report
 
 

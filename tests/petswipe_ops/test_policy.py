@@ -119,9 +119,9 @@ def test_a_passed_run_is_reused_only_for_the_same_sources(tmp_path: Path, monkey
 
     policies = tmp_path / "policies"
     shutil.copytree(POLICIES, policies)
-    cache = tmp_path / "run" / "policy-tests-passed.json"
+    cache = tmp_path / "cache"
     first = run_policy_tests(policies, passed_cache=cache)
-    assert first.passed and cache.is_file()
+    assert first.passed and len(list(cache.glob("*.json"))) == 1
     with monkeypatch.context() as patched:
         patched.setattr(policy_module, "_run_policy_tests", lambda *a: pytest.fail("ran again"))
         assert run_policy_tests(policies, passed_cache=cache) == first
@@ -131,7 +131,7 @@ def test_a_passed_run_is_reused_only_for_the_same_sources(tmp_path: Path, monkey
     changed = run_policy_tests(policies, passed_cache=cache)
     assert {r.name for r in changed.failures} == {"test_latest_tag_is_denied"}
 
-    cache.write_text("{not json")
+    next(cache.glob("*.json")).write_text("{not json")
     policy.write_text((POLICIES / "deployment.rego").read_text())
     assert run_policy_tests(policies, passed_cache=cache).passed
     assert run_policy_tests(policies, passed_cache=cache) == first
