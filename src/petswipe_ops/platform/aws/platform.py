@@ -33,7 +33,7 @@ from petswipe_ops.platform.aws.router import AlbRouter
 from petswipe_ops.platform.aws.sandbox.state import SANDBOX_CREDENTIALS, read_state
 from petswipe_ops.platform.aws.secrets import SecretsManagerStore
 from petswipe_ops.platform.aws.services import EcsServices
-from petswipe_ops.platform.local.services import terminate
+from petswipe_ops.platform.local.services import terminate_from_pid_file
 from petswipe_ops.platform.seams import MetricsSource, VersionInstance, Weights
 
 
@@ -190,9 +190,4 @@ class AwsPlatform:
     def end_canary_traffic(self) -> None:
         """Stop the sandbox's canary k6 a killed release left running; on AWS the canary
         traffic is the users' own, so there is nothing to stop."""
-        try:
-            pid = int(self.canary_pid_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return
-        terminate(pid)
-        self.canary_pid_file.unlink(missing_ok=True)
+        terminate_from_pid_file(self.canary_pid_file)

@@ -29,7 +29,7 @@ from petswipe_ops.platform.local.prometheus import PrometheusScraper
 from petswipe_ops.platform.local.prometheus_server import PrometheusServer
 from petswipe_ops.platform.local.scaler import stop_replicas
 from petswipe_ops.platform.local.service_env import StoreAwareRunner
-from petswipe_ops.platform.local.services import alive, terminate
+from petswipe_ops.platform.local.services import alive, terminate, terminate_from_pid_file
 from petswipe_ops.platform.local.varnish import VarnishCache, varnishd_binary
 from petswipe_ops.platform.router_errors import WithRouterErrors
 from petswipe_ops.platform.seams import VersionInstance, Weights
@@ -165,12 +165,7 @@ class LocalSandbox:
 
     def end_canary_traffic(self) -> None:
         """Stop canary traffic a killed release left running (its k6 bounds itself anyway)."""
-        try:
-            pid = int(self.canary_pid_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return
-        terminate(pid)
-        self.canary_pid_file.unlink(missing_ok=True)
+        terminate_from_pid_file(self.canary_pid_file)
 
     def stable_version(self) -> str:
         """The last version a release promoted here, else the environment's initial one."""

@@ -173,3 +173,13 @@ def terminate(pid: int, *, group: bool = True) -> None:
             if not alive(pid):
                 return
             time.sleep(0.05)
+
+
+def terminate_from_pid_file(pid_file: Path) -> None:
+    """Stop the process a pid file names (a killed release's canary k6), then forget it."""
+    try:
+        pid = int(pid_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return
+    terminate(pid)
+    pid_file.unlink(missing_ok=True)
