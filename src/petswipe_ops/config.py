@@ -341,14 +341,6 @@ class AwsPlatform(Model):
     region: str
     dr_region: str
     account_id: str = Field(pattern=r"^\d{12}$")
-    cluster: str | None = Field(None, description="unused: read from the terraform outputs")
-    service: str | None = Field(None, description="unused: read from the terraform outputs")
-    listener_arn: str | None = Field(None, description="unused: read from the terraform outputs")
-    stable_target_group_arn: str | None = Field(None, description="unused: terraform outputs")
-    canary_target_group_arn: str | None = Field(None, description="unused: terraform outputs")
-    db_instance: str | None = Field(None, description="unused: read from the terraform outputs")
-    backup_vault: str | None = Field(None, description="unused: read from the terraform outputs")
-    secrets_prefix: str | None = Field(None, description="unused: read from the terraform outputs")
     endpoint_url: str | None = Field(
         None,
         description="one URL for every AWS API; default: AWS itself, or the running AWS sandbox",

@@ -1,6 +1,6 @@
 """The predictive-scaling flow end to end: on moto (scheduled actions on the ECS service's
-scalable target, history from moto's CloudWatch) and on the local sandbox (stable replica
-processes behind HAProxy follow the plan)."""
+scalable target, history from moto's CloudWatch, both named by the stack's saved outputs)
+and on the local sandbox (stable replica processes behind HAProxy follow the plan)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from petswipe_ops.config import load_environment
 from petswipe_ops.platform.local.haproxy import HaproxyRuntime
 from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.platform.local.services import alive
+from tests.fixtures.stack_outputs import save_stack_outputs
 from tests.petswipe_ops.scaling.synthetic import weekly_rates
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
-RESOURCE = "service/petswipe-production-cluster/petswipe-production-api"
+RESOURCE = "service/petswipe-production-cluster/petswipe-production-stable"
 
 
 def seed_cloudwatch(region: str) -> None:
@@ -55,17 +56,18 @@ def scheduled(client) -> dict[str, dict]:
 
 def test_flow_writes_scheduled_actions_on_moto(moto_endpoint, tmp_path, monkeypatch):
     monkeypatch.setenv("PETSWIPE_RUN_DIR", str(tmp_path))
+    save_stack_outputs("production")
     seed_cloudwatch(moto_endpoint.region)
     ecs = boto3.client("ecs", region_name=moto_endpoint.region)
     ecs.create_cluster(clusterName="petswipe-production-cluster")
     ecs.register_task_definition(
-        family="petswipe-production-api",
+        family="petswipe-production-stable",
         containerDefinitions=[{"name": "api", "image": "petswipe/api:1.0.0", "memory": 2048}],
     )
     ecs.create_service(
         cluster="petswipe-production-cluster",
-        serviceName="petswipe-production-api",
-        taskDefinition="petswipe-production-api",
+        serviceName="petswipe-production-stable",
+        taskDefinition="petswipe-production-stable",
         desiredCount=3,
     )
     scaling = boto3.client("application-autoscaling", region_name=moto_endpoint.region)

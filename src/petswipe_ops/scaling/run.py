@@ -72,11 +72,10 @@ def history_source(config: EnvironmentConfig) -> RequestRateHistory:
                 "use prometheus or file on the local platform."
             )
         from petswipe_ops.platform.aws.cloudwatch_history import CloudWatchRequestRate
+        from petswipe_ops.platform.aws.platform import AwsPlatform
 
-        aws = config.aws
-        load_balancer = "app/" + aws.listener_arn.split(":listener/app/", 1)[-1].rsplit("/", 1)[0]
-        target_group = "targetgroup/" + aws.stable_target_group_arn.split(":targetgroup/", 1)[-1]
-        return CloudWatchRequestRate(load_balancer, target_group, aws.region)
+        platform = AwsPlatform(config)
+        return CloudWatchRequestRate(platform.clients, platform.outputs)
     return PrometheusRequestRate(scaling.prometheus_url, scaling.request_rate_query)
 
 
@@ -101,12 +100,11 @@ def apply_plan(config: EnvironmentConfig, plan: ScalingPlan, now: datetime) -> d
     """AWS: scheduled actions ahead of the load. Local: the replica count the plan calls for."""
     if config.platform is PlatformKind.AWS:
         from petswipe_ops.platform.aws.app_autoscaling import ScheduledScaling
+        from petswipe_ops.platform.aws.platform import AwsPlatform
 
-        assert config.aws is not None
+        platform = AwsPlatform(config)
         future = [a for a in plan.actions() if a.at > now]
-        return ScheduledScaling(config.aws.cluster, config.aws.service, config.aws.region).apply(
-            future
-        )
+        return ScheduledScaling(platform.clients, platform.outputs).apply(future)
     scaler = local_scaler(config)
     running = scaler.processes()
     target = replicas_to_run(plan, settings_for(config), now, running, scaler.observed_rps())

@@ -35,9 +35,8 @@ def parse_kind(raw: str) -> SecretKind:
 
 
 def prefix(config: EnvironmentConfig) -> str:
-    """Secrets Manager's prefix on AWS; the same shape locally (petswipe/<env>/)."""
-    if config.aws is not None:
-        return config.aws.secrets_prefix
+    """petswipe/<env>/: the names terraform/environments/aws gives the stack's secrets in
+    Secrets Manager, and the same shape locally."""
     return f"petswipe/{config.environment}/"
 
 

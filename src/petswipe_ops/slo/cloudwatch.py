@@ -11,24 +11,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from petswipe_ops.config import AwsPlatform, EventsIndicator, SloSpec
+from petswipe_ops.config import EnvironmentConfig, EventsIndicator, SloSpec
 from petswipe_ops.errors import MetricsUnavailable
-from petswipe_ops.platform.aws.clients import client_config
+from petswipe_ops.platform.aws.outputs import target_group_suffix
 from petswipe_ops.slo.source import EventCounts, EventSeries
 
 NAMESPACE = "AWS/ApplicationELB"
-
-
-def load_balancer_dimension(listener_arn: str) -> str:
-    """`app/<name>/<id>` from a listener ARN, as ALB metrics name their load balancer."""
-    return "/".join(listener_arn.split(":listener/", 1)[-1].split("/")[:3])
-
-
-def target_group_dimension(target_group_arn: str) -> str:
-    return target_group_arn.rsplit(":", 1)[-1]
 
 
 class CloudWatchSource:
@@ -39,14 +29,19 @@ class CloudWatchSource:
         self.name = f"cloudwatch {load_balancer}"
 
     @classmethod
-    def for_platform(cls, aws: AwsPlatform) -> CloudWatchSource:
-        client = boto3.client("cloudwatch", region_name=aws.region, config=client_config())
+    def for_environment(cls, config: EnvironmentConfig) -> CloudWatchSource:
+        """The load balancer and target groups of the environment's applied stack, read at
+        the endpoint its releases use (AWS, or the running AWS sandbox)."""
+        from petswipe_ops.platform.aws.platform import AwsPlatform
+
+        platform = AwsPlatform(config)
+        outputs = platform.outputs
         return cls(
-            client,
-            load_balancer_dimension(aws.listener_arn),
+            platform.clients("cloudwatch"),
+            outputs.load_balancer_arn_suffix,
             [
-                target_group_dimension(aws.stable_target_group_arn),
-                target_group_dimension(aws.canary_target_group_arn),
+                target_group_suffix(outputs.stable_target_group_arn),
+                target_group_suffix(outputs.canary_target_group_arn),
             ],
         )
 

@@ -26,4 +26,4 @@ def source_for(config: EnvironmentConfig) -> SliSource:
         )
     from petswipe_ops.slo.cloudwatch import CloudWatchSource
 
-    return CloudWatchSource.for_platform(config.aws)
+    return CloudWatchSource.for_environment(config)

@@ -11,19 +11,19 @@ import pytest
 from petswipe_ops.config import load_environment
 from petswipe_ops.errors import MetricsUnavailable
 from petswipe_ops.paths import project_root
-from petswipe_ops.slo.cloudwatch import CloudWatchSource, load_balancer_dimension
+from petswipe_ops.slo.cloudwatch import CloudWatchSource
 from petswipe_ops.slo.report import AlertState, build_report
 from petswipe_ops.slo.sources import source_for
+from tests.fixtures.stack_outputs import save_stack_outputs
 
 
-def test_events_slis_from_alb_sums_and_no_latency_data(moto_endpoint, monkeypatch):
-    for key, value in moto_endpoint.env().items():
-        monkeypatch.setenv(key, value)
+def test_events_slis_from_alb_sums_and_no_latency_data(moto_endpoint, monkeypatch, tmp_path):
+    monkeypatch.setenv("PETSWIPE_RUN_DIR", str(tmp_path))
+    lb = save_stack_outputs("staging").load_balancer_arn_suffix
     config = load_environment("staging", project_root())
     source = source_for(config)
     assert isinstance(source, CloudWatchSource)
-    lb = load_balancer_dimension(config.aws.listener_arn)
-    assert lb == "app/petswipe-staging/0123456789abcdef"
+    assert source.load_balancer == lb
     cloudwatch = boto3.client("cloudwatch", region_name=config.aws.region)
     now = time.time()
     for minutes_ago in range(1, 31):
@@ -54,9 +54,9 @@ def test_events_slis_from_alb_sums_and_no_latency_data(moto_endpoint, monkeypatc
     assert report.status("latency-p95").state is AlertState.NO_DATA
 
 
-def test_cloudwatch_errors_are_one_sentence(moto_endpoint, monkeypatch):
-    for key, value in moto_endpoint.env().items():
-        monkeypatch.setenv(key, value)
+def test_cloudwatch_errors_are_one_sentence(moto_endpoint, monkeypatch, tmp_path):
+    monkeypatch.setenv("PETSWIPE_RUN_DIR", str(tmp_path))
+    save_stack_outputs("staging")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     config = load_environment("staging", project_root())
     with pytest.raises(MetricsUnavailable, match="CloudWatch did not return the ALB metrics"):

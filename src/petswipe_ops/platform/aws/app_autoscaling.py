@@ -5,7 +5,8 @@ from __future__ import annotations
 from botocore.exceptions import BotoCoreError, ClientError
 
 from petswipe_ops.errors import ExternalCommandError
-from petswipe_ops.platform.aws.clients import client
+from petswipe_ops.platform.aws.clients import AwsClients
+from petswipe_ops.platform.aws.outputs import StackOutputs
 from petswipe_ops.scaling.plan import ScheduledAction
 
 NAMESPACE = "ecs"
@@ -21,9 +22,9 @@ class ScheduledScaling:
     deleted after the new ones are in place, so the floor is never missing in between.
     """
 
-    def __init__(self, cluster: str, service: str, region: str) -> None:
-        self.resource_id = f"service/{cluster}/{service}"
-        self.client = client("application-autoscaling", region)
+    def __init__(self, clients: AwsClients, outputs: StackOutputs) -> None:
+        self.resource_id = f"service/{outputs.cluster}/{outputs.stable_service}"
+        self.client = clients("application-autoscaling")
 
     def existing(self) -> list[str]:
         names: list[str] = []

@@ -7,19 +7,19 @@ from datetime import datetime, timedelta
 from botocore.exceptions import BotoCoreError, ClientError
 
 from petswipe_ops.errors import ExternalCommandError
-from petswipe_ops.platform.aws.clients import client
+from petswipe_ops.platform.aws.clients import AwsClients
+from petswipe_ops.platform.aws.outputs import StackOutputs
 from petswipe_ops.scaling.forecast import Point
 
 MAX_POINTS = 1440  # GetMetricStatistics returns at most 1440 datapoints a call
 
 
 class CloudWatchRequestRate:
-    def __init__(self, load_balancer: str, target_group: str, region: str) -> None:
-        self.dimensions = [
-            {"Name": "LoadBalancer", "Value": load_balancer},
-            {"Name": "TargetGroup", "Value": target_group},
-        ]
-        self.client = client("cloudwatch", region)
+    """The stable target group's request rate: the users' load, which the plan sizes for."""
+
+    def __init__(self, clients: AwsClients, outputs: StackOutputs) -> None:
+        self.dimensions = outputs.alb_dimensions("stable")
+        self.client = clients("cloudwatch")
 
     def request_rate(self, start: datetime, end: datetime, step_seconds: int) -> list[Point]:
         points: list[Point] = []

@@ -19,7 +19,7 @@ from petswipe_ops.errors import MetricsUnavailable
 from petswipe_ops.metrics import LATENCY_METRIC, REQUESTS_METRIC, VersionMetrics
 from petswipe_ops.platform.aws.clients import AwsClients
 from petswipe_ops.platform.aws.errors import AwsError, aws_call
-from petswipe_ops.platform.aws.outputs import StackOutputs
+from petswipe_ops.platform.aws.outputs import StackOutputs, target_group_suffix
 from petswipe_ops.platform.seams import VersionInstance
 
 NAMESPACE = "AWS/ApplicationELB"
@@ -33,11 +33,6 @@ class AlbVersionMetrics(VersionMetrics):
     """VersionMetrics plus the 4xx count the ALB reports (HTTPCode_Target_4XX_Count)."""
 
     client_errors: int = Field(0, description="responses with a 4xx status")
-
-
-def target_group_suffix(arn: str) -> str:
-    """The CloudWatch TargetGroup dimension: `targetgroup/<name>/<id>` of the ARN."""
-    return arn.split(":", 5)[-1]
 
 
 class CloudWatchMetrics:
@@ -63,15 +58,9 @@ class CloudWatchMetrics:
         self.latency_statistics = latency_statistics
         self.opened = opened or datetime.now(UTC)
 
-    def dimensions(self, role: str) -> list[dict[str, str]]:
-        return [
-            {"Name": "TargetGroup", "Value": target_group_suffix(self.outputs.target_group(role))},
-            {"Name": "LoadBalancer", "Value": self.outputs.load_balancer_arn_suffix},
-        ]
-
     def queries(self, role: str) -> list[dict[str, Any]]:
         """The GetMetricData queries of one target group (ids: counts, then latency stats)."""
-        dims = self.dimensions(role)
+        dims = self.outputs.alb_dimensions(role)
 
         def stat(query_id: str, metric: str, statistic: str) -> dict[str, Any]:
             return {

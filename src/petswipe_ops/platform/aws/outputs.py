@@ -60,6 +60,19 @@ class StackOutputs(BaseModel):
     def service(self, role: str) -> str:
         return self.stable_service if role == "stable" else self.canary_service
 
+    def alb_dimensions(self, role: str | None = None) -> list[dict[str, str]]:
+        """CloudWatch's ALB dimensions: the load balancer, or one role's target group on it."""
+        balancer = {"Name": "LoadBalancer", "Value": self.load_balancer_arn_suffix}
+        if role is None:
+            return [balancer]
+        group = {"Name": "TargetGroup", "Value": target_group_suffix(self.target_group(role))}
+        return [group, balancer]
+
+
+def target_group_suffix(arn: str) -> str:
+    """The CloudWatch TargetGroup dimension: `targetgroup/<name>/<id>` of the ARN."""
+    return arn.split(":", 5)[-1]
+
 
 def terraform_dir(environment: str) -> Path:
     return run_dir(environment) / "terraform"

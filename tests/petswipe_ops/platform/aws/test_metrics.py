@@ -13,8 +13,8 @@ from petswipe_ops.platform.aws.metrics import (
     NAMESPACE,
     AlbVersionMetrics,
     CloudWatchMetrics,
-    target_group_suffix,
 )
+from petswipe_ops.platform.aws.outputs import target_group_suffix
 from petswipe_ops.platform.seams import MetricsSource, VersionInstance
 
 pytestmark = pytest.mark.integration

@@ -41,8 +41,8 @@ import httpx
 
 from petswipe_ops.paths import project_root
 from petswipe_ops.platform.aws.clients import AwsClients
-from petswipe_ops.platform.aws.metrics import NAMESPACE, target_group_suffix
-from petswipe_ops.platform.aws.outputs import StackOutputs
+from petswipe_ops.platform.aws.metrics import NAMESPACE
+from petswipe_ops.platform.aws.outputs import StackOutputs, target_group_suffix
 from petswipe_ops.platform.aws.sandbox.moto import free_port
 from petswipe_ops.platform.aws.sandbox.state import SANDBOX_CREDENTIALS
 from petswipe_ops.platform.local.services import terminate
