@@ -123,13 +123,13 @@ load-test: setup ## k6 scenarios: make load-test ENV=local [SCENARIO=smoke|load|
 		$(call opt,rate-scale,RATE_SCALE) $(call opt,version,VERSION) $(call opt,fault,FAULT)
 
 .PHONY: backup backup-verify dr-test
-backup: setup ## back up $(ENV)'s database (tiered, encrypted, copied to the DR vault, pruned)
+backup: setup ## back up $(ENV)'s database (tiered, encrypted, copied to the DR vault, pruned; RDS snapshots on AWS)
 	@$(OPS) backup run $(call arg,env,ENV)
 
 backup-verify: setup ## backup controls of $(ENV): RPO, tiers, checksums, encryption, DR copy, restore
 	@$(OPS) backup verify $(call arg,env,ENV)
 
-dr-test: setup ## DR drill: restore the latest backup, verify with great-expectations, RTO and RPO
+dr-test: setup ## DR drill: restore the latest backup, verify with great-expectations, RTO and RPO (AWS: restore path and RTO)
 	@$(OPS) backup dr-test $(call arg,env,ENV)
 
 .PHONY: reconcile
@@ -207,13 +207,3 @@ aws-sandbox-status: setup ## the emulated listener's URL, its weights, the ECS s
 aws-sandbox-down: setup ## stop moto, the emulator and its tasks, leaving no process behind
 	@$(OPS) aws-sandbox down $(call arg,env,AWS_ENV)
 
-# Backups of an AWS environment: RDS snapshots tagged with their tier, copied to the DR region
-.PHONY: aws-backup aws-backup-verify aws-dr-test
-aws-backup: setup ## RDS snapshot of $(AWS_ENV) (tiered), copied to the DR region, pruned
-	@$(OPS) aws-backup run $(call arg,env,AWS_ENV)
-
-aws-backup-verify: setup ## backup controls of $(AWS_ENV) on its RDS snapshots (or AWS Backup recovery points)
-	@$(OPS) aws-backup verify $(call arg,env,AWS_ENV)
-
-aws-dr-test: setup ## restore $(AWS_ENV)'s newest snapshot into a scratch instance; RTO (moto: restore path only)
-	@$(OPS) aws-backup dr-test $(call arg,env,AWS_ENV)

@@ -1,29 +1,24 @@
-"""`petswipe-ops aws-backup run|verify|dr-test`: backups of an AWS environment (RDS snapshots)."""
+"""`petswipe-ops backup run|verify|dr-test` on an AWS environment: its RDS snapshots.
+
+`petswipe_cli.backup` calls these for an environment whose platform is aws; the local
+sandbox's own backups (pg_dump archives in file vaults) stay there.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from petswipe_cli.aws_sandbox import Env, reported
+from petswipe_cli.common import failed_run
 from petswipe_ops.config import BackupTier
 
-app = typer.Typer(help="Backups of an AWS environment: RDS snapshots, controls, DR drill.")
 
-
-def _fail(state) -> None:
-    typer.secho(f"error: {state.message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
-
-
-@app.command("run")
-@reported
-def run(env: Env = "staging", tier: BackupTier | None = None):
+def run(env: str, tier: BackupTier | None = None) -> None:
     """Snapshot the RDS instance (tagged with its tier), copy it to the DR region, prune."""
     from flows.aws_backup import rds_backup
 
     state = rds_backup(environment=env, tier=tier, return_state=True)
     if not state.is_completed():
-        _fail(state)
+        failed_run(state)
     result = state.result()
     typer.echo(
         f"snapshot {result['snapshot']['identifier']} ({result['snapshot']['tier']}), "
@@ -31,9 +26,7 @@ def run(env: Env = "staging", tier: BackupTier | None = None):
     )
 
 
-@app.command("verify")
-@reported
-def verify(env: Env = "staging"):
+def verify(env: str) -> None:
     """Evaluate every backup control; exit 1 when one fails."""
     from flows.aws_backup import rds_backup_verification
 
@@ -42,19 +35,17 @@ def verify(env: Env = "staging"):
     for row in rows if isinstance(rows, list) else []:
         typer.echo(f"{row['verdict']}  {row['control']}: {row['evidence']}")
     if not state.is_completed():
-        _fail(state)
+        failed_run(state)
     typer.secho(f"every backup control of {env} passed", fg="green")
 
 
-@app.command("dr-test")
-@reported
-def dr_test(env: Env = "staging"):
+def dr_test(env: str) -> None:
     """Restore the newest snapshot into a scratch instance and time it; exit 1 past the RTO."""
     from flows.aws_backup import rds_dr_drill
 
     state = rds_dr_drill(environment=env, return_state=True)
     if not state.is_completed():
-        _fail(state)
+        failed_run(state)
     report = state.result()
     typer.echo(f"DR drill of {env} passed: RTO {report['rto_seconds']:.2f} s")
     if report.get("note"):

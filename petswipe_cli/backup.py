@@ -7,16 +7,23 @@ from typing import Annotated
 
 import typer
 
+from petswipe_cli import aws_backup
 from petswipe_cli.common import Env, config_of, failed_run, reported, talks_to_prefect
 from petswipe_ops.backup import controls as backup_controls
 from petswipe_ops.backup import drill as backup_drill
 from petswipe_ops.backup import operations as backup_ops
-from petswipe_ops.config import BackupTier
+from petswipe_ops.config import BackupTier, PlatformKind
 
 app = typer.Typer(help="Backups, backup verification and DR drills.")
 Tier = Annotated[
     BackupTier | None, typer.Option(help="default: monthly/weekly/daily by the calendar")
 ]
+
+
+def on_aws(env: str) -> bool:
+    """AWS environments back up as RDS snapshots (flows/aws_backup.py), the sandbox as
+    pg_dump archives in file vaults (flows/backup.py)."""
+    return config_of(env).platform is PlatformKind.AWS
 
 
 def _fresh_report(path, started: float) -> str | None:
@@ -33,6 +40,8 @@ def backup_run(env: Env = "local", tier: Tier = None):
     """Back up the environment's database, copy it to the DR vault, prune past retention."""
     from flows.backup import backup as backup_flow
 
+    if on_aws(env):
+        return aws_backup.run(env, tier)
     target = backup_ops.BackupTarget(config_of(env))
     state = backup_flow(environment=env, tier=tier, return_state=True)
     if not state.is_completed():
@@ -52,6 +61,8 @@ def backup_verify(env: Env = "local"):
     """Evaluate every backup control; exit 1 when one fails."""
     from flows.backup_verification import backup_verification
 
+    if on_aws(env):
+        return aws_backup.verify(env)
     target = backup_ops.BackupTarget(config_of(env))
     started = time.time()
     state = backup_verification(environment=env, return_state=True)
@@ -75,6 +86,8 @@ def backup_dr_test(env: Env = "local"):
     from flows.backup import backup as backup_flow
     from flows.dr_drill import dr_drill
 
+    if on_aws(env):
+        return aws_backup.dr_test(env)
     target = backup_ops.BackupTarget(config_of(env))
     if not target.vaults.primary.list():
         typer.echo(f"the vault of {env} is empty: taking a first backup before the drill")

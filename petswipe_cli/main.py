@@ -37,11 +37,9 @@ app.add_typer(flags.app, name="flags")
 app.add_typer(cdn.app, name="cdn")
 
 
-from petswipe_cli.aws_backup import app as aws_backup_app  # noqa: E402
 from petswipe_cli.aws_sandbox import app as aws_sandbox_app  # noqa: E402
 
 app.add_typer(aws_sandbox_app, name="aws-sandbox")
-app.add_typer(aws_backup_app, name="aws-backup")
 
 
 def main() -> None:

@@ -37,6 +37,13 @@ COPIED = ("migrations", "deployments")
 # in a parallel suite saturate 2 cores, and the latency gates then judge the host instead
 # of the candidate.
 TEST_TRAFFIC_RATE = 150
+AWS_STACK_GROUP = "aws_stack"
+# Files that take minutes (a Prefect server and workers, interrupted releases, the drill),
+# started first so that the short files fill the workers in around them.
+SLOW_FILES = (
+    "tests/deployments/test_prefect_deployments.py",
+    "tests/chaos/test_chaos.py",
+)
 
 
 def free_ports(count: int) -> list[int]:
@@ -91,6 +98,35 @@ class Project:
     @property
     def terraform_root(self) -> Path:
         return self.root / "terraform" / "environments" / "local"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests for `--dist loadgroup`, the slow groups first.
+
+    Every test on the one applied AWS stack (it takes the `applied_stack` fixture) is marked
+    `aws_stack` and joins one group, so one worker applies the stack once; each other file
+    is its own group, so a module fixture is set up once. The release-flow tests move the
+    stack's terraform state on, so they run last in their group. This runs before xdist reads
+    the groups (tryfirst)."""
+
+    def path(item: pytest.Item) -> str:
+        return item.nodeid.split("::")[0]
+
+    for item in items:
+        on_stack = "applied_stack" in getattr(item, "fixturenames", ())
+        if on_stack:
+            item.add_marker(pytest.mark.aws_stack)
+        item.add_marker(pytest.mark.xdist_group(AWS_STACK_GROUP if on_stack else path(item)))
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        if item.get_closest_marker("aws_stack"):
+            return (0, path(item).endswith("aws/test_release_flow.py"))
+        if path(item) in SLOW_FILES:
+            return (1 + SLOW_FILES.index(path(item)), 0)
+        return (1 + len(SLOW_FILES), 0)
+
+    items.sort(key=rank)  # stable: files keep their order within a rank
 
 
 @pytest.fixture

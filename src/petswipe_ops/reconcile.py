@@ -78,17 +78,20 @@ def converge(platform: Platform) -> Convergence:
 def _serving(
     platform: Platform, state: RouterState, running: list[VersionInstance]
 ) -> VersionInstance | None:
-    """The live version the stable side should keep: the one it points at, when healthy;
-    else the recorded stable, else a healthy candidate (better than serving nothing).
-    When none answers its health check, the one it points at stays: a slow health check
-    on a loaded host is no reason to stop what serves users."""
+    """The live version the stable side should keep: the one it points at, when healthy,
+    else a healthy stable version. When none of those answers its health check, the one it
+    points at (or a running stable) stays: a slow health check on a loaded host is no reason
+    to stop what serves users, nor to promote a candidate the gates never finished judging
+    (on AWS that would roll the stable service onto it). A candidate the stable side does
+    not point at serves only when no stable version runs at all: better than nothing."""
     by_endpoint = {i.endpoint: i for i in running}
     pointed = by_endpoint.get(state.stable_target or "")
-    choices = [pointed] if pointed else []
-    choices += [i for i in running if i.role == "stable" and i is not pointed]
-    choices += [i for i in running if i.role != "stable" and i is not pointed]
-    healthy = next((i for i in choices if platform.services.healthy(i)), None)
-    return healthy or pointed
+    keep = [pointed] if pointed else []
+    keep += [i for i in running if i.role == "stable" and i is not pointed]
+    healthy = next((i for i in keep if platform.services.healthy(i)), None)
+    if keep:
+        return healthy or keep[0]
+    return next((i for i in running if platform.services.healthy(i)), None)
 
 
 def finish_abandoned(

@@ -182,6 +182,38 @@ def test_reconcile_keeps_what_serves_users_when_health_checks_time_out(world):
     assert [i.handle for i in services.running()] == [stable.handle]
 
 
+def test_reconcile_never_promotes_an_ungated_candidate_over_a_running_stable(world):
+    """The stable fails its health check while the candidate passes: the stable stays, the
+    candidate, which the gates never finished judging, is stopped (on AWS the stable service
+    would otherwise be rolled onto it)."""
+    run, request = _begin(world)
+    candidate, _ = _through_canary(run, request)
+    services, router = run.platform.services, run.platform.router
+    stable = services.instance("stable")
+    router.set_candidate_weight(50)
+    services.unhealthy.add(stable.handle)
+
+    run.abort("interrupted by SIGTERM")
+
+    assert [i.handle for i in services.running()] == [stable.handle]
+    assert candidate.handle not in services.alive
+    assert router.state().stable_target == stable.endpoint
+    assert router.get_weights().model_dump() == {"stable": 100, "candidate": 0}
+    assert run.record.outcome is Outcome.ROLLED_BACK
+
+
+def test_reconcile_serves_the_candidate_only_when_no_stable_runs(world):
+    run, request = _begin(world)
+    candidate, _ = _through_canary(run, request)
+    services, router = run.platform.services, run.platform.router
+    services.alive.discard(services.instance("stable").handle)
+
+    run.abort("interrupted by SIGTERM")
+
+    assert router.serving() == {candidate.endpoint}
+    assert services.instance("stable").handle == candidate.handle
+
+
 def test_a_new_release_finishes_what_a_killed_one_left(world):
     _config, platform, _tools, book = world
     killed, request = _begin(world, version="1.1.0")

@@ -136,7 +136,10 @@ def guard(request: CampaignRequest) -> EnvironmentConfig:
     """Refuse a campaign that cannot run, before anything starts."""
     config = load_environment(request.environment, project_root())
     if config.platform is not PlatformKind.LOCAL and (request.version or request.fault):
-        raise ConfigError("a candidate version and faults exist only on the local sandbox.")
+        raise ConfigError(
+            "a candidate version and faults exist only on the local sandbox; on AWS, load "
+            "test the listener without --version and --fault, or release the version first."
+        )
     if request.fault and not request.version:
         raise ConfigError(
             "a fault is injected into a candidate; name its version too, "

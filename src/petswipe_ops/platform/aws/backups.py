@@ -212,7 +212,8 @@ class AwsBackups:
             if not available:
                 raise OpsError(
                     f"environment '{self.platform.config.environment}' has no RDS snapshot to "
-                    "drill on; take one with petswipe-ops aws-backup run first."
+                    f"drill on; take one with `make backup ENV={self.platform.config.environment}` "
+                    "first."
                 )
             snapshot = available[-1]
         name = f"{self.outputs.db_instance}-drill-{now:%Y%m%d%H%M%S}"

@@ -11,6 +11,8 @@ services on their first task definitions.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,11 +23,16 @@ import pytest
 
 from petswipe_ops.config import EnvironmentConfig, load_environment
 from petswipe_ops.paths import project_root
-from petswipe_ops.platform.aws.outputs import StackOutputs
+from petswipe_ops.platform.aws.outputs import StackOutputs, terraform_dir
 from petswipe_ops.platform.aws.platform import AwsPlatform
+from petswipe_ops.platform.aws.sandbox.control import AwsSandbox
 from petswipe_ops.platform.aws.sandbox.moto import free_port, start_moto, stop_process
 from petswipe_ops.platform.aws.sandbox.stack import apply_stack
-from petswipe_ops.platform.aws.sandbox.state import SANDBOX_CREDENTIALS
+from petswipe_ops.platform.aws.sandbox.state import (
+    SANDBOX_CREDENTIALS,
+    SandboxState,
+    write_state,
+)
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -127,14 +134,30 @@ def stack(applied_stack: AppliedStack, monkeypatch) -> Iterator[AppliedStack]:
     )
 
 
-def pytest_collection_modifyitems(items):
-    """Tests on the applied staging stack are marked `aws_stack` (`make test-aws-stack` runs
-    them in one process, so one stack serves them all); the release-flow tests,
-    which move the stack's terraform state on, run after the other tests of the stack."""
-    for item in items:
-        if "applied_stack" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.aws_stack)
-    last = [i for i in items if i.nodeid.split("::")[0].endswith("aws/test_release_flow.py")]
-    for item in last:
-        items.remove(item)
-    items.extend(last)
+@pytest.fixture
+def sandbox(stack, make_project, monkeypatch, tmp_path):
+    """The AWS sandbox on the session's stack, as `make aws-sandbox-up` leaves it, for a
+    project of the test's own: the emulated listener and its tasks run until the test ends.
+
+    The session's moto server is given to the sandbox as a running one (so up() skips the
+    apply); a placeholder process stands in for its pid, which down() stops, and the
+    terraform state down() forgets is put back for the other tests.
+    """
+    project = make_project()
+    # A release's infra tests price the plan (the cost check) from the repository's table.
+    (project.root / "pricing").symlink_to(project_root() / "pricing")
+    monkeypatch.setenv("PETSWIPE_RUN_DIR", str(stack.run_root))
+    placeholder = subprocess.Popen(["sleep", "900"], start_new_session=True)
+    write_state(
+        SandboxState(environment="staging", moto_url=stack.endpoint, moto_pid=placeholder.pid)
+    )
+    kept = tmp_path / "terraform"
+    shutil.copytree(terraform_dir("staging"), kept)
+    sandbox = AwsSandbox(load_environment("staging", project.root))
+    try:
+        sandbox.up()
+        yield project
+    finally:
+        sandbox.down()
+        placeholder.wait(timeout=10)
+        shutil.copytree(kept, terraform_dir("staging"), dirs_exist_ok=True)

@@ -12,23 +12,16 @@ are staging's. These tests move the stack's terraform state, so the conftest run
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
 from petswipe_ops import pipeline
 from petswipe_ops.config import load_environment
 from petswipe_ops.paths import project_root
 from petswipe_ops.platform import open_platform
-from petswipe_ops.platform.aws.outputs import terraform_dir
-from petswipe_ops.platform.aws.sandbox.control import AwsSandbox
-from petswipe_ops.platform.aws.sandbox.state import SandboxState, write_state
 from petswipe_ops.record import Outcome
 from petswipe_ops.release import ReleaseRequest
 from petswipe_ops.release_run import ReleaseNotPromoted
 
-REPO = project_root()
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
 
 
@@ -36,28 +29,6 @@ def shorter_canary(data: dict) -> None:
     data["canary"].update(
         min_step_seconds=12, observe_interval_seconds=3, max_step_seconds=180, min_requests=200
     )
-
-
-@pytest.fixture
-def sandbox(stack, make_project, monkeypatch, tmp_path):
-    project = make_project()
-    # The release's infra tests price the plan (the cost check) from the repository's table.
-    (project.root / "pricing").symlink_to(REPO / "pricing")
-    project.edit("staging", shorter_canary, source="staging")
-    monkeypatch.setenv("PETSWIPE_RUN_DIR", str(stack.run_root))
-    placeholder = subprocess.Popen(["sleep", "900"], start_new_session=True)
-    write_state(
-        SandboxState(environment="staging", moto_url=stack.endpoint, moto_pid=placeholder.pid)
-    )
-    kept = tmp_path / "terraform"
-    shutil.copytree(terraform_dir("staging"), kept)
-    sandbox = AwsSandbox(load_environment("staging", project.root))
-    try:
-        yield sandbox.up()
-    finally:
-        sandbox.down()
-        placeholder.wait(timeout=10)
-        shutil.copytree(kept, terraform_dir("staging"), dirs_exist_ok=True)
 
 
 def listener(stack) -> dict[str, int]:
@@ -81,6 +52,7 @@ def release(**fields):
 
 @pytest.mark.timeout(1800)  # the session's stack apply is counted in the first test's setup
 def test_a_staging_release_is_promoted_and_a_faulty_one_rolled_back(stack, sandbox) -> None:
+    sandbox.edit("staging", shorter_canary, source="staging")
     outputs = stack.outputs
     release(version="2.0.0")
 
