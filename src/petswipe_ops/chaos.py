@@ -39,7 +39,9 @@ SLOW_MIGRATION = "0099_slow_backfill.py"
 
 
 class Point(BaseModel):
-    """Where to interrupt: a hold point's name, or a stage seen running in the record."""
+    """Where to interrupt: a hold point's name, or a stage seen running in the record; and
+    the outcome an interruption there must end in (the release is undone unless finalize
+    had already sent users to the candidate)."""
 
     name: str
     hold: str | None = None
@@ -47,6 +49,7 @@ class Point(BaseModel):
     fault: str | None = None
     slow_migration: bool = False
     full_release: bool = True
+    outcome: Outcome = Outcome.ROLLED_BACK
 
 
 POINTS = {
@@ -58,7 +61,7 @@ POINTS = {
         Point(name="at 10 %", stage="canary 10%"),
         Point(name="at 50 %", stage="canary 50%"),
         Point(name="before the router switch", hold="switch-stable:intent"),
-        Point(name="after the router switch", hold="switch-stable:done"),
+        Point(name="after the router switch", hold="switch-stable:done", outcome=Outcome.PROMOTED),
         Point(name="during rollback", hold="rollback:intent", fault="error_rate=0.2"),
     )
 }
@@ -75,6 +78,10 @@ class CaseResult(BaseModel):
     outcome: str
     problems: list[str]
     next_release: str | None = None
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Probe:
@@ -121,12 +128,16 @@ class ChaosRunner:
         self._minor = 0
 
     def cli(self, *args: str, extra: dict[str, str] | None = None, **popen) -> subprocess.Popen:
+        """The CLI as a shell in a terminal starts it: with SIGINT at its default even when
+        this runner was started in the background (which ignores SIGINT, and a child keeps
+        an ignored signal ignored), so a case's Ctrl-C is a real one."""
         return subprocess.Popen(
             [sys.executable, "-m", "petswipe_cli.main", *args],
             env={**self.env, **(extra or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=_default_sigint,
             **popen,
         )
 
@@ -191,7 +202,7 @@ class ChaosRunner:
             seconds = time.monotonic() - struck
             if done.returncode != 0:
                 problems.append(f"reconcile exited {done.returncode}: {done.stderr.strip()}")
-            problems += self._check(version)
+            problems += self._check(version, point)
         if seconds > CONVERGE_WITHIN_SECONDS:
             problems.append(f"converged only after {seconds:.0f} s")
         if point_name in FINALIZE_POINTS and probe.failed:
@@ -264,7 +275,7 @@ class ChaosRunner:
     def _record(self, version: str):
         return next((r for r in reversed(self.book.all()) if r.version == version), None)
 
-    def _check(self, version: str) -> list[str]:
+    def _check(self, version: str, point: Point) -> list[str]:
         problems = []
         state = self.router.state()
         if state.weights.model_dump() != {"stable": 100, "candidate": 0}:
@@ -279,6 +290,8 @@ class ChaosRunner:
         record = self._record(version)
         if record is None or record.outcome is Outcome.RUNNING:
             problems.append("the record is not finished")
+        elif record.outcome is not point.outcome:
+            problems.append(f"the release ended {record.outcome.value}, not {point.outcome.value}")
         return problems
 
     def _heads(self) -> str:
