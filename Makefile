@@ -48,12 +48,13 @@ setup: .venv/.ready ## install everything (uv, haproxy, postgresql, Python deps,
 demo: setup ## release a healthy version (promoted) and a faulty one (rolled back)
 	@$(OPS) demo $(call arg,env,ENV)
 
-test: setup ## run the test suite (unit and integration; `make test-aws-stack` for the applied AWS stack)
-	@$(UV) run --frozen pytest -q -n 3 --dist loadfile -m "not aws_stack"; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
+# Three workers; each test file is one group and every test on the applied AWS stack joins
+# one group, so one worker applies the stack to moto once (tests/conftest.py).
+test: setup ## run the whole test suite: unit, integration and the AWS sandbox end to end
+	@$(UV) run --frozen pytest -q -n 3 --dist loadgroup --no-loadscope-reorder --durations=25; \
+	status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
-# One process, so one stack applied to moto (several minutes) serves every test on it.
-test-aws-stack: setup ## the tests on the staging stack applied to a moto server, end to end
+test-aws-stack: setup ## only the tests on the staging stack applied to a moto server
 	@$(UV) run --frozen pytest -q -m aws_stack tests/petswipe_ops/platform/aws; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
