@@ -33,6 +33,7 @@ from petswipe_ops.platform.aws.sandbox.state import (
     SandboxState,
     write_state,
 )
+from tests.conftest import REPO
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -145,7 +146,7 @@ def sandbox(stack, make_project, monkeypatch, tmp_path):
     """
     project = make_project()
     # A release's infra tests price the plan (the cost check) from the repository's table.
-    (project.root / "pricing").symlink_to(project_root() / "pricing")
+    (project.root / "pricing").symlink_to(REPO / "pricing")
     monkeypatch.setenv("PETSWIPE_RUN_DIR", str(stack.run_root))
     placeholder = subprocess.Popen(["sleep", "900"], start_new_session=True)
     write_state(

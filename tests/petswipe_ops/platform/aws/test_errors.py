@@ -18,8 +18,13 @@ from petswipe_ops.platform.aws.platform import AwsPlatform
 from petswipe_ops.platform.aws.router import AlbRouter
 from petswipe_ops.platform.aws.sandbox.moto import free_port, start_moto, stop_process
 from petswipe_ops.platform.aws.secrets import SecretsManagerStore
+from petswipe_ops.platform.aws.services import EcsServices
 
 pytestmark = pytest.mark.integration
+
+
+def alb_router(clients: AwsClients, outputs) -> AlbRouter:
+    return AlbRouter(clients, outputs, EcsServices(clients, outputs, replicas=2))
 
 
 def one_sentence(message: str) -> bool:
@@ -32,7 +37,7 @@ def test_no_credentials(stack, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    router = AlbRouter(AwsClients("us-east-1", endpoint_url=stack.endpoint), stack.outputs)
+    router = alb_router(AwsClients("us-east-1", endpoint_url=stack.endpoint), stack.outputs)
     with pytest.raises(AwsError) as caught:
         router.get_weights()
     message = str(caught.value)
@@ -49,7 +54,7 @@ def test_an_unreachable_endpoint(stack) -> None:
         max_attempts=1,
     )
     with pytest.raises(AwsUnreachable) as caught:
-        AlbRouter(clients, stack.outputs).set_candidate_weight(50)
+        alb_router(clients, stack.outputs).set_candidate_weight(50)
     message = str(caught.value)
     assert closed in message and "did not answer" in message and one_sentence(message)
     assert stack.platform().router.get_weights().candidate == 0
