@@ -48,13 +48,9 @@ setup: .venv/.ready ## install everything (uv, haproxy, postgresql, Python deps,
 demo: setup ## release a healthy version (promoted) and a faulty one (rolled back)
 	@$(OPS) demo $(call arg,env,ENV)
 
-# Three workers; each test file is one group (a module fixture is set up once), the slow
-# files first (tests/conftest.py). The applied AWS stack's tests take a worker of their own
-# for 10-18 minutes, so they run in `make test-aws-stack`.
-test: setup ## run the test suite: unit and integration (real HAProxy, k6, terraform, Prefect, moto)
-	@$(UV) run --frozen pytest -q -n 3 --dist loadgroup --no-loadscope-reorder --durations=25 \
-	-m "not aws_stack"; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
+test: setup ## run the test suite (unit and integration; `make test-aws-stack` for the applied AWS stack)
+	@$(UV) run --frozen pytest -q -n 3 --dist loadfile --durations=25 -m "not aws_stack"; \
+	status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
 # One process, so one stack applied to moto serves every test on it.
 test-aws-stack: setup ## the tests on the staging stack applied to a moto server, a staging release among them

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Annotated, Any
@@ -31,43 +30,17 @@ Env = Annotated[str, typer.Option("--env", "-e", help="environment: deployments/
 
 
 def talks_to_prefect(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Check PREFECT_API_URL answers before a command that runs flows or asks the API (a
-    wrong one is one sentence, not minutes of client retries and a traceback), or start
-    a temporary server when there is none."""
+    """Check PREFECT_API_URL answers before a command that runs flows or asks the API:
+    a wrong one is one sentence, not minutes of client retries and a traceback."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from petswipe_ops.prefect_stack import check_prefect_api
 
-        url = configured_api_url()
-        if url:
-            check_prefect_api(url)
-        else:
-            start_temporary_server()
+        check_prefect_api()
         return command(*args, **kwargs)
 
     return wrapper
-
-
-def configured_api_url() -> str:
-    """PREFECT_API_URL, or the API of Prefect's settings when Prefect is already loaded
-    (a test harness); the commands themselves load Prefect only after this."""
-    url = os.environ.get("PREFECT_API_URL", "").strip()
-    if url or "prefect" not in sys.modules:
-        return url
-    from prefect.settings import get_current_settings
-
-    return (get_current_settings().api.url or "").strip()
-
-
-def start_temporary_server() -> None:
-    """Without a Prefect API, a temporary Prefect server for this command's flow runs,
-    which stops when the command's process ends, even when it is killed outright. Set
-    before Prefect is first imported, so its settings read it."""
-    from petswipe_ops.prefect_stack import TemporaryServer
-
-    timeout = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
-    os.environ["PREFECT_API_URL"] = TemporaryServer(timeout).start()
 
 
 def reported(command: Callable[..., Any]) -> Callable[..., Any]:

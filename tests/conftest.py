@@ -37,13 +37,6 @@ COPIED = ("migrations", "deployments")
 # in a parallel suite saturate 2 cores, and the latency gates then judge the host instead
 # of the candidate.
 TEST_TRAFFIC_RATE = 150
-AWS_STACK_DIR = "tests/petswipe_ops/platform/aws/"
-# Files that take minutes (a Prefect server and workers, interrupted releases), started
-# first so that the short files fill the workers in around them.
-SLOW_FILES = (
-    "tests/deployments/test_prefect_deployments.py",
-    "tests/chaos/test_chaos.py",
-)
 
 
 def free_ports(count: int) -> list[int]:
@@ -100,47 +93,19 @@ class Project:
         return self.root / "terraform" / "environments" / "local"
 
 
-def worker_group(nodeid: str) -> str:
-    """What one xdist worker runs together: every test on the one applied AWS stack (its
-    folder), so one worker applies the stack once; otherwise the test's file, so a module
-    fixture is set up once."""
-    path = nodeid.split("::")[0]
-    return AWS_STACK_DIR if path.startswith(AWS_STACK_DIR) else path
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """`--dist loadgroup` by `worker_group`, in collection order (xdist's own loadgroup reads
-    groups from node ids, which it can no longer rename under pytest 9)."""
-    if config.getvalue("dist") != "loadgroup":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class ByWorkerGroup(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return worker_group(nodeid)
-
-    return ByWorkerGroup(config, log)
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests on the applied AWS stack `aws_stack`, and order the groups: the
-    stack's first (its release-flow tests, which move the stack's terraform state on, last
-    within it), then the slow files, then the rest in file order."""
+    """Mark the tests on the applied AWS stack (they take `applied_stack`) `aws_stack`, so
+    `make test-aws-stack` runs them in one process on one stack; its release-flow tests,
+    which move the stack's terraform state on, run last."""
     for item in items:
         if "applied_stack" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.aws_stack)
 
-    def rank(item: pytest.Item) -> tuple[int, bool]:
-        group = worker_group(item.nodeid)
-        if group == AWS_STACK_DIR:
-            return (0, item.nodeid.split("::")[0].endswith("aws/test_release_flow.py"))
-        if group in SLOW_FILES:
-            return (1 + SLOW_FILES.index(group), False)
-        return (1 + len(SLOW_FILES), False)
+    def last(item: pytest.Item) -> bool:
+        return item.nodeid.split("::")[0].endswith("aws/test_release_flow.py")
 
-    items.sort(key=rank)  # stable: files keep their order within a rank
+    items.sort(key=last)  # stable: everything else keeps its order
 
 
 @pytest.fixture

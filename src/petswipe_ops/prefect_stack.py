@@ -8,14 +8,9 @@ imports no Prefect code.
 
 from __future__ import annotations
 
-import atexit
-import ctypes
 import os
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,8 +39,8 @@ API_CHECK_TIMEOUT_S = 5.0
 def check_prefect_api(url: str | None = None, timeout: float = API_CHECK_TIMEOUT_S) -> None:
     """Refuse to start a flow against a Prefect API that is not there.
 
-    `url` defaults to PREFECT_API_URL; without one, the command starts a `TemporaryServer`
-    and there is nothing to check. Otherwise the client would retry for minutes and end in a
+    `url` defaults to PREFECT_API_URL; without one, Prefect starts a temporary server and
+    there is nothing to check. Otherwise the client would retry for minutes and end in a
     traceback; this asks the API's `/health` once and turns a failure into one sentence.
     """
     url = (os.environ.get("PREFECT_API_URL", "") if url is None else url).strip()
@@ -77,90 +72,6 @@ def check_prefect_api(url: str | None = None, timeout: float = API_CHECK_TIMEOUT
             f"the Prefect API at {shown} (PREFECT_API_URL) answered HTTP {response.status_code} "
             "to its health check; check that the URL ends in /api and the server is healthy."
         )
-
-
-PR_SET_PDEATHSIG = 1
-TEMPORARY_SERVER_ENV = {
-    # What Prefect's own temporary server sets: no UI, no background services.
-    "PREFECT_UI_ENABLED": "0",
-    "PREFECT__SERVER_EPHEMERAL": "1",
-    "PREFECT__SERVER_FINAL": "1",
-}
-
-
-class TemporaryServer:
-    """A Prefect API for one command's in-process flow runs, stopped when the command ends,
-    however it ends.
-
-    Without PREFECT_API_URL, Prefect would start its own temporary server and stop it at
-    exit, so a command killed outright (kill -9, a lost terminal) left it running for good,
-    still busy with its database. This is the same server, started so that the kernel sends
-    it SIGTERM when the command's process dies (PR_SET_PDEATHSIG)."""
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = Path(tempfile.mkstemp(prefix="petswipe-prefect-", suffix=".log")[1])
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-
-    @property
-    def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api"
-
-    def start(self) -> str:
-        args = [sys.executable, "-m", "uvicorn", "--factory"]
-        args += ["prefect.server.api.server:create_app", "--host", "127.0.0.1"]
-        args += ["--port", str(self.port), "--log-level", "error", "--lifespan", "on"]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **TEMPORARY_SERVER_ENV},
-                preexec_fn=_die_with_parent(os.getpid()),
-            )
-        atexit.register(self.stop)
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
-                    return self.api_url
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        self.stop(keep_log=True)
-        raise PrefectStackError(
-            f"the temporary Prefect server did not answer within {self.timeout:.0f} s (see "
-            f"{self.log}); set PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS higher, or "
-            "start one with `make ui` and set PREFECT_API_URL."
-        )
-
-    def stop(self, keep_log: bool = False) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if not keep_log:
-            self.log.unlink(missing_ok=True)
-
-
-def _die_with_parent(parent: int):
-    """A preexec function: SIGTERM this child when `parent` dies (Linux), and exit at once
-    if it already has."""
-
-    def arm() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent:
-            os._exit(1)
-
-    return arm
 
 
 def prefect_command() -> list[str]:
