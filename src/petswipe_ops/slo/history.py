@@ -26,7 +26,8 @@ def save(report: SloReport, retention_days: int = 35) -> SloReport:
     """Write the chart, the markdown and the JSON, then point `latest.json` at it."""
     folder = reports_dir(report.environment)
     folder.mkdir(parents=True, exist_ok=True)
-    report_id = report.generated_at.strftime("%Y%m%dT%H%M%SZ")
+    # Microseconds: two reports in one second (a cron run beside a manual one) stay apart.
+    report_id = report.generated_at.strftime("%Y%m%dT%H%M%S.%fZ")
     chart, markdown = folder / f"{report_id}.svg", folder / f"{report_id}.md"
     report = report.model_copy(
         update={"report_id": report_id, "chart_path": str(chart), "markdown_path": str(markdown)}

@@ -114,6 +114,10 @@ def test_rotating_every_secret_under_load_fails_no_request(make_project):
     creds = DbCredentials.load(staged_value(store, "petswipe/local/db-credentials", CURRENT))
     previous = DbCredentials.load(staged_value(store, "petswipe/local/db-credentials", PREVIOUS))
     assert {creds.username, previous.username} == {"petswipe_app_a", "petswipe_app_b"}
+    # The old role's connections close as the requests in flight on them return.
+    deadline = time.monotonic() + 15
+    while _server_user(sandbox) != creds.username and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert _server_user(sandbox) == creds.username
     # the token signed before the jwt rotation (now AWSPREVIOUS) still verifies; the old
     # API key (AWSPREVIOUS) too, while a made-up one is refused
