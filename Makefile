@@ -48,11 +48,11 @@ setup: .venv/.ready ## install everything (uv, haproxy, postgresql, Python deps,
 demo: setup ## release a healthy version (promoted) and a faulty one (rolled back)
 	@$(OPS) demo $(call arg,env,ENV)
 
-test: setup ## run the test suite (unit and integration; `make test-aws-stack` for the applied AWS stack)
-	@$(UV) run --frozen pytest -q -n 3 --dist loadfile --durations=25 -m "not aws_stack"; \
+test: setup ## run the whole test suite: unit, integration, and the AWS sandbox on one worker
+	@$(UV) run --frozen pytest -q -n 3 --dist loadfile --no-loadscope-reorder --durations=25; \
 	status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
-# One process, so one stack applied to moto serves every test on it.
+# The AWS stack's tests alone, in one process on one stack applied to moto.
 test-aws-stack: setup ## the tests on the staging stack applied to a moto server, a staging release among them
 	@$(UV) run --frozen pytest -q -m aws_stack tests/petswipe_ops/platform/aws; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status

@@ -26,10 +26,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from petswipe_ops import http_client
 from petswipe_ops.config import load_environment
 from petswipe_ops.k6 import k6_command
 from petswipe_ops.loadtest.runner import K6Runner
@@ -62,7 +61,7 @@ class FirstRequest(BaseHTTPRequestHandler):
 
 def served(sandbox: LocalSandbox) -> float:
     stable = sandbox.services.instance("stable")
-    text = httpx.get(stable.endpoint + "/metrics", timeout=5).text
+    text = http_client.get(stable.endpoint + "/metrics", timeout=5).text
     return sum(float(v) for v in REQUESTS.findall(text))
 
 

@@ -25,10 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from petswipe_ops import http_client
 from petswipe_ops.config import load_environment
 from petswipe_ops.paths import project_root
 from petswipe_ops.slo.queries import (
@@ -72,7 +71,7 @@ def history(end: float) -> dict:
 
 
 def evaluation_seconds(url: str) -> float:
-    groups = httpx.get(f"{url}/api/v1/rules", timeout=30).json()["data"]["groups"]
+    groups = http_client.get(f"{url}/api/v1/rules", timeout=30).json()["data"]["groups"]
     return sum(g["evaluationTime"] for g in groups if g["name"].startswith("slo-"))
 
 
@@ -103,7 +102,7 @@ def main() -> None:
             evaluations: list[float] = []
             last = None
             while len(evaluations) < RUNS:
-                groups = httpx.get(f"{url}/api/v1/rules", timeout=30).json()["data"]["groups"]
+                groups = http_client.get(f"{url}/api/v1/rules", timeout=30).json()["data"]["groups"]
                 stamp = max((g.get("lastEvaluation", "") for g in groups), default="")
                 if groups and stamp != last and not stamp.startswith("0001"):
                     last = stamp

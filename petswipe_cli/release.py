@@ -12,8 +12,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -51,10 +50,15 @@ ErrorBudget = Annotated[
 INTERRUPTED_EXIT = 130
 
 
-def run_release(request: ReleaseRequest, flow: Callable[..., Any]) -> int:
-    """Run a release flow here and print its result; 0 only when the version was promoted."""
+def run_release(request: ReleaseRequest, flow_name: str = "release") -> int:
+    """Run a release flow (`release` or `deploy_canary`) here and print its result; 0 only
+    when the version was promoted. The flows, and Prefect with them, are imported once the
+    input has passed its checks: the import takes seconds, a bad-input sentence should not."""
     config = pipeline.guard(request)
     check_approval_rules(config, request)
+    from flows import release as flows
+
+    flow = getattr(flows, flow_name)
     started = time.time()
     try:
         state = flow(request=request, return_state=True)
@@ -121,10 +125,8 @@ def release(
     ] = None,
 ):
     """The whole pipeline: test, plan, policy, approve, apply, backup, migrate, canary, finalize."""
-    from flows.release import release as release_flow
-
     request = release_request(env, version, fault, auto_approve, error_budget, budget_override)
-    raise typer.Exit(run_release(request, release_flow))
+    raise typer.Exit(run_release(request))
 
 
 @app.command("deploy-canary")
@@ -138,10 +140,8 @@ def deploy_canary(
     error_budget: ErrorBudget = None,
 ):
     """Only the canary, still behind policy and approval: start, climb, finalize or roll back."""
-    from flows.release import deploy_canary as canary_flow
-
     request = release_request(env, version, fault, auto_approve, error_budget)
-    raise typer.Exit(run_release(request, canary_flow))
+    raise typer.Exit(run_release(request, "deploy_canary"))
 
 
 @app.command()
@@ -164,8 +164,6 @@ def reconcile(env: Env = "local"):
 @talks_to_prefect
 def demo(env: Env = "local"):
     """Release a healthy version (promoted) and one with 5 % errors (rolled back)."""
-    from flows.release import release as release_flow
-
     sandbox = sandbox_of(env)
     started = time.monotonic()
     sandbox.up()
@@ -173,9 +171,9 @@ def demo(env: Env = "local"):
     major, minor = SEMVER.match(stable.version if stable else "1.0.0").group(1, 2)
     healthy, faulty = f"{major}.{int(minor) + 1}.0", f"{major}.{int(minor) + 2}.0"
     typer.secho(f"\n▶ releasing healthy {healthy} to {env}", bold=True)
-    first = run_release(release_request(env, healthy, None, True), release_flow)
+    first = run_release(release_request(env, healthy, None, True))
     typer.secho(f"\n▶ releasing faulty {faulty} (5 % errors) to {env}", bold=True)
-    second = run_release(release_request(env, faulty, "error_rate=0.05", True), release_flow)
+    second = run_release(release_request(env, faulty, "error_rate=0.05", True))
     weights = sandbox.router.get_weights()
     typer.secho("\nDemo summary", bold=True)
     for record in pipeline.ledger(env).all()[-2:]:

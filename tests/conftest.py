@@ -93,19 +93,64 @@ class Project:
         return self.root / "terraform" / "environments" / "local"
 
 
+AWS_STACK_DIR = "tests/petswipe_ops/platform/aws/"
+"""Its files share one staging stack applied to moto per process (two to four minutes), so
+the suite runs them all on one worker: xdist treats the folder as a single file."""
+
+SLOWEST_FILES = (
+    AWS_STACK_DIR,
+    "tests/deployments/test_prefect_deployments.py",
+    "tests/petswipe_cli/test_main.py",
+    "tests/flows/test_release.py",
+    "tests/chaos/test_chaos.py",
+    "tests/deployments/test_make_ui.py",
+    "tests/petswipe_cli/test_backup_commands.py",
+    "tests/petswipe_ops/infra/test_infra_tests.py",
+    "tests/test_secrets_not_leaked.py",
+    "tests/petswipe_cli/test_load_test.py",
+    "tests/petswipe_ops/infra/test_cost.py",
+    "tests/flows/test_backup.py",
+    "tests/petswipe_ops/secrets/test_rotation_local.py",
+    "tests/flows/test_load_test_campaign.py",
+    "tests/petswipe_ops/test_policy.py",
+)
+"""The files that take longest, longest first (`make test` passes --no-loadscope-reorder):
+xdist hands each worker a whole file as it frees up, in collection order, so starting
+with these leaves short files to fill the end instead of one long file running alone."""
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the tests on the applied AWS stack (they take `applied_stack`) `aws_stack`, so
     `make test-aws-stack` runs them in one process on one stack; its release-flow tests,
-    which move the stack's terraform state on, run last."""
+    which move the stack's terraform state on, run last. The slowest files go first."""
     for item in items:
         if "applied_stack" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.aws_stack)
 
-    def last(item: pytest.Item) -> bool:
-        return item.nodeid.split("::")[0].endswith("aws/test_release_flow.py")
+    def order(item: pytest.Item) -> tuple[bool, int]:
+        path = _scope(item.nodeid)
+        rank = SLOWEST_FILES.index(path) if path in SLOWEST_FILES else len(SLOWEST_FILES)
+        return item.nodeid.split("::")[0].endswith("aws/test_release_flow.py"), rank
 
-    items.sort(key=last)  # stable: everything else keeps its order
+    items.sort(key=order)  # stable: the other files and each file's tests keep their order
+
+
+def _scope(nodeid: str) -> str:
+    """What one worker runs as a whole: a test file, or the AWS stack's folder."""
+    path = nodeid.split("::", 1)[0]
+    return AWS_STACK_DIR if path.startswith(AWS_STACK_DIR) else path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, with the AWS stack's folder as one file (see AWS_STACK_DIR)."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scope(nodeid)
+
+    return Scheduling(config, log)
 
 
 @pytest.fixture

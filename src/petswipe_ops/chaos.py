@@ -26,6 +26,7 @@ import httpx
 import yaml
 from pydantic import BaseModel
 
+from petswipe_ops import http_client
 from petswipe_ops.config import load_environment
 from petswipe_ops.holds import HOLD_ENV
 from petswipe_ops.platform.local.haproxy import HaproxyRouter, HaproxyRuntime
@@ -93,7 +94,7 @@ class Probe:
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
-        with httpx.Client(timeout=5.0) as client:
+        with http_client.client(timeout=5.0) as client:
             while not self._stop.is_set():
                 try:
                     ok = client.get(self.url).status_code == 200
@@ -266,7 +267,7 @@ class ChaosRunner:
         if record is None or record.flow_run_id is None or api is None:
             process.send_signal(signal.SIGTERM)
             return
-        httpx.post(
+        http_client.post(
             f"{api}/flow_runs/{record.flow_run_id}/set_state",
             json={"state": {"type": "CANCELLING", "name": "Cancelling"}, "force": True},
             timeout=30,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from petswipe_ops import http_client
 from petswipe_ops.child_env import child_env
 from petswipe_ops.errors import ExternalCommandError, OpsError
 from petswipe_ops.platform.local.services import alive, terminate
@@ -60,7 +61,9 @@ def check_prefect_api(url: str | None = None, timeout: float = API_CHECK_TIMEOUT
     if os.environ.get("PREFECT_API_KEY"):
         headers["Authorization"] = f"Bearer {os.environ['PREFECT_API_KEY']}"
     try:
-        response = httpx.get(f"{str(parsed).rstrip('/')}/health", headers=headers, timeout=timeout)
+        response = http_client.get(
+            f"{str(parsed).rstrip('/')}/health", headers=headers, timeout=timeout
+        )
     except httpx.HTTPError as exc:
         raise PrefectStackError(
             f"the Prefect API at {shown} (PREFECT_API_URL) does not answer "
@@ -117,7 +120,7 @@ class PrefectStack:
 
     def healthy(self) -> bool:
         try:
-            return httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200
+            return http_client.get(f"{self.api_url}/health", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 

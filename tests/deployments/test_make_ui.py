@@ -10,6 +10,7 @@ import httpx
 import pytest
 import yaml
 
+from petswipe_ops import http_client
 from tests.conftest import REPO, free_ports
 from tests.fixtures.prefect_server import deployable_project, processes_under
 from tests.petswipe_cli.test_main import cli
@@ -39,11 +40,13 @@ def test_make_ui_starts_server_worker_and_deployments_and_ui_down_stops_them(tmp
         assert "make ui-down" in up.stdout
 
         api = f"http://127.0.0.1:{port}/api"
-        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
-        found = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+        assert http_client.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
+        found = http_client.post(f"{api}/deployments/filter", json={}, timeout=10).json()
         spec = yaml.safe_load((project.root / "prefect.yaml").read_text())
         assert sorted(d["name"] for d in found) == sorted(e["name"] for e in spec["deployments"])
-        workers = httpx.post(f"{api}/work_pools/local-process/workers/filter", json={}, timeout=10)
+        workers = http_client.post(
+            f"{api}/work_pools/local-process/workers/filter", json={}, timeout=10
+        )
         assert [w["name"] for w in workers.json()] == ["local"]
         assert len(list((project.run_root / "prefect-ui").glob("*.pid"))) == 2
     finally:
@@ -53,7 +56,7 @@ def test_make_ui_starts_server_worker_and_deployments_and_ui_down_stops_them(tmp
     assert list((project.run_root / "prefect-ui").glob("*.pid")) == []
     assert processes_under(project.root) == []
     with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{api}/health", timeout=2)
+        http_client.get(f"{api}/health", timeout=2)
 
 
 def test_ui_refuses_to_start_when_a_release_deployment_has_a_concurrency_limit(make_project):

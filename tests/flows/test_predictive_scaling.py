@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
-import httpx
 import pytest
 
 from flows.predictive_scaling import predictive_scaling
+from petswipe_ops import http_client
 from petswipe_ops.config import load_environment
 from petswipe_ops.platform.local.haproxy import HaproxyRuntime
 from petswipe_ops.platform.local.sandbox import LocalSandbox
@@ -139,7 +139,7 @@ def test_sandbox_replicas_follow_the_plan(make_project, tmp_path):
         assert [r["name"] for r in replicas] == ["replica-1", "replica-2"]
         assert all(alive(r["pid"]) for r in replicas)
         for _ in range(60):
-            assert httpx.get(sandbox.router_url + "/health", timeout=5).status_code == 200
+            assert http_client.get(sandbox.router_url + "/health", timeout=5).status_code == 200
         served = _served_by_server(runtime)
         assert served["replica-1"] > 0 and served["replica-2"] > 0
 

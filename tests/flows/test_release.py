@@ -3,10 +3,10 @@ rego and SQLite, run through Prefect's test harness (a real temporary Prefect se
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from petswipe_ops import pipeline
+from petswipe_ops import http_client, pipeline
+from petswipe_ops.chaos import relax_latency_slo
 from petswipe_ops.config import load_environment
 from petswipe_ops.platform.local.haproxy import HaproxyRuntime
 from petswipe_ops.platform.local.sandbox import LocalSandbox
@@ -17,6 +17,20 @@ from petswipe_ops.release_run import ReleaseNotPromoted
 from petswipe_ops.report import render_markdown
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("prefect_harness")]
+
+
+@pytest.fixture
+def make_project(make_project):
+    """Projects whose latency SLOs a loaded host cannot breach: these tests follow the flow's
+    stages, errors and answers; the latency gates are judged in tests/petswipe_ops/gates and
+    by the latency-fault release in tests/petswipe_cli/test_main.py."""
+
+    def make():
+        project = make_project()
+        project.edit("local", relax_latency_slo)
+        return project
+
+    return make
 
 
 def _sandbox(project, environment="local") -> LocalSandbox:
@@ -71,7 +85,7 @@ def test_healthy_release_climbs_every_step_and_is_promoted(make_project):
 
     sandbox = _sandbox(project)
     assert _runtime_weights(sandbox) == (100, 0)
-    served = httpx.get(sandbox.router_url + "/version", timeout=5).json()
+    served = http_client.get(sandbox.router_url + "/version", timeout=5).json()
     assert served["version"] == "1.1.0"
     assert [i.role for i in sandbox.services.running()] == ["stable"]
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 import time
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from petswipe_cli.main import app
+from petswipe_ops import http_client
 from petswipe_ops.config import load_environment
 from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.slo import history
@@ -23,7 +23,7 @@ def wait_for_first_scrape(url: str) -> None:
     """Until Prometheus scraped the router: events before its first scrape are not history."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        reply = httpx.get(f"{url}/api/v1/query", params={"query": 'up{job="haproxy"} == 1'})
+        reply = http_client.get(f"{url}/api/v1/query", params={"query": 'up{job="haproxy"} == 1'})
         if reply.json()["data"]["result"]:
             return
         time.sleep(0.5)
@@ -60,7 +60,7 @@ def test_sandbox_history_commands_and_flow(make_project, receiver, monkeypatch, 
     sandbox.router.attach_candidate(faulty)
     sandbox.router.set_candidate_weight(50)
     wait_for_first_scrape(status.prometheus_url)
-    with httpx.Client(base_url=status.router_url, timeout=5) as client:
+    with http_client.client(base_url=status.router_url, timeout=5) as client:
         codes = [client.get("/api/pets").status_code for _ in range(400)]
     assert 10 < codes.count(500) < 80
     wait_for_errors(status.prometheus_url, config)

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from petswipe_cli.main import app
+from petswipe_ops import http_client
 from petswipe_ops.config import load_environment
 from petswipe_ops.platform.local.sandbox import LocalSandbox
 from tests.conftest import REPO
@@ -61,7 +62,7 @@ def test_ff_list_enable_disable(make_project):
     enabled = _ops("flags", "enable", "--flag", "recommended-feed", "--strategy", "immediate")
     assert "recommended-feed is on for 100 % of users in local" in enabled
     assert _row(_ops("flags", "list")).startswith("| recommended-feed | on | 100 |")
-    with httpx.Client(base_url=sandbox.router_url, timeout=5) as client:
+    with http_client.client(base_url=sandbox.router_url, timeout=5) as client:
         assert _eventually(client, "recommended")
 
         disabled = _ops("flags", "disable", "--flag", "recommended-feed")

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from petswipe_ops import migrations
+from petswipe_ops import http_client, migrations
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = ROOT / "sandbox" / "petswipe_service.py"
@@ -70,7 +70,7 @@ def service_process(
         stderr=subprocess.PIPE,
         text=True,
     )
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+    client = http_client.client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -264,7 +264,7 @@ def test_sigterm_lets_the_requests_in_flight_finish_and_refuses_new_ones(db_url:
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.3)
         with pytest.raises(httpx.ConnectError):
-            httpx.get(f"{client.base_url}/version", timeout=2)
+            http_client.get(f"{client.base_url}/version", timeout=2)
         slow.join(timeout=10)
         assert answers == [200]
         assert proc.wait(timeout=10) == 0

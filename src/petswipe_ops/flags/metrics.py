@@ -14,6 +14,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel
 
+from petswipe_ops import http_client
 from petswipe_ops.errors import MetricsUnavailable
 from petswipe_ops.metrics import VersionMetrics
 
@@ -83,7 +84,7 @@ class ServiceFlagMetrics:
         total: dict[str, FlagSides] = {}
         for endpoint in self.endpoints():
             try:
-                reply = httpx.get(f"{endpoint}/metrics", timeout=self.timeout)
+                reply = http_client.get(f"{endpoint}/metrics", timeout=self.timeout)
                 reply.raise_for_status()
             except httpx.HTTPError as exc:
                 raise MetricsUnavailable(

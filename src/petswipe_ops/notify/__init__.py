@@ -12,6 +12,7 @@ import os
 import httpx
 from pydantic import BaseModel
 
+from petswipe_ops import http_client
 from petswipe_ops.errors import OpsError
 
 
@@ -28,7 +29,7 @@ def notify(text: str, webhook_env: str) -> Notification:
         return Notification(text=text, delivered=False, channel="log")
     check_webhook_url(url, webhook_env)
     try:
-        response = httpx.post(url, json={"text": text}, timeout=10)
+        response = http_client.post(url, json={"text": text}, timeout=10)
         response.raise_for_status()
     except httpx.HTTPError as exc:
         raise OpsError(

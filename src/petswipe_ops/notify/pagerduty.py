@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from petswipe_ops import http_client
 from petswipe_ops.notify.base import Action, Alert, Delivery, NotificationError
 
 DEFAULT_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -94,7 +95,7 @@ class PagerDutyNotifier:
         for attempt in range(self.attempts):
             reply: httpx.Response | None = None
             try:
-                reply = httpx.post(self.events_url, json=body, timeout=self.timeout)
+                reply = http_client.post(self.events_url, json=body, timeout=self.timeout)
             except httpx.TransportError as exc:
                 last = type(exc).__name__
             else:

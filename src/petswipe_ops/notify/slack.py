@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from pydantic import SecretStr
 
+from petswipe_ops import http_client
 from petswipe_ops.notify.base import Action, Alert, Delivery, NotificationError
 
 ICONS = {"critical": ":rotating_light:", "error": ":red_circle:", "warning": ":warning:"}
@@ -29,7 +30,7 @@ class SlackNotifier:
 
     def send(self, alert: Alert) -> Delivery:
         try:
-            reply = httpx.post(
+            reply = http_client.post(
                 self.webhook_url.get_secret_value(),
                 json={"text": message_text(alert)},
                 timeout=self.timeout,

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import httpx
 
+from petswipe_ops import http_client
 from petswipe_ops.errors import ConfigError, ExternalCommandError
 from petswipe_ops.scaling.forecast import Point
 
@@ -39,7 +40,7 @@ class PrometheusRequestRate:
             until = min(end.timestamp(), cursor + span)
             params = {"query": self.query, "start": cursor, "end": until, "step": step_seconds}
             try:
-                reply = httpx.get(
+                reply = http_client.get(
                     f"{self.url}/api/v1/query_range", params=params, timeout=self.timeout
                 )
                 reply.raise_for_status()

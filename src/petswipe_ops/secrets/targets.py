@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 from pydantic import BaseModel, SecretStr
 
+from petswipe_ops import http_client
 from petswipe_ops.errors import OpsError
 from petswipe_ops.secrets import jwt
 from petswipe_ops.secrets.model import SecretKind
@@ -188,7 +189,7 @@ class ServiceKeys:
         targets = list(self.endpoints())
         if not targets:
             return "no service version is running; the next one to start reads the store"
-        with httpx.Client(timeout=5.0) as client:
+        with http_client.client(timeout=5.0) as client:
             for endpoint in targets:
                 deadline = time.monotonic() + SERVICE_WAIT_S
                 while True:

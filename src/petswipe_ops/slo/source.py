@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from petswipe_ops import http_client
 from petswipe_ops.config import SloSpec
 from petswipe_ops.errors import MetricsUnavailable
 from petswipe_ops.slo.queries import sli_queries
@@ -64,7 +65,7 @@ class PrometheusSource:
         self.url = url.rstrip("/")
         self.name = f"prometheus {self.url}"
         self.selector = selector
-        self.client = httpx.Client(base_url=self.url, timeout=timeout)
+        self.client = http_client.client(base_url=self.url, timeout=timeout)
 
     def _get(self, path: str, params: dict[str, str]) -> list[dict]:
         try:

@@ -4,11 +4,11 @@ all checked on the response headers a user would look at."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from petswipe_cli.main import app
+from petswipe_ops import http_client
 from petswipe_ops.cdn.invalidation import invalidate_release_paths
 from petswipe_ops.config import load_environment
 from petswipe_ops.errors import MissingBinaryError
@@ -37,7 +37,7 @@ def cdn_sandbox(make_project):
 
 def test_cache_hits_invalidation_and_api_never_cached(cdn_sandbox):
     project, sandbox = cdn_sandbox
-    with httpx.Client(base_url=sandbox.cdn.url, timeout=5) as edge:
+    with http_client.client(base_url=sandbox.cdn.url, timeout=5) as edge:
         first = edge.get("/static/app.css")
         second = edge.get("/static/app.css")
         assert first.status_code == 200 and first.headers["X-Cache"] == "MISS"
@@ -86,7 +86,7 @@ def test_cache_hits_invalidation_and_api_never_cached(cdn_sandbox):
 )
 def test_bad_paths_are_refused_and_nothing_is_banned(cdn_sandbox, paths, sentence):
     _, sandbox = cdn_sandbox
-    with httpx.Client(base_url=sandbox.cdn.url, timeout=5) as edge:
+    with http_client.client(base_url=sandbox.cdn.url, timeout=5) as edge:
         edge.get("/static/app.css")
         args = ["cdn", "invalidate", "--env", "local", "--paths", paths]
         result = CliRunner().invoke(app, args)

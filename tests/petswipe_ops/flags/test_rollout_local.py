@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 
+from petswipe_ops import http_client
 from petswipe_ops.config import load_environment
 from petswipe_ops.flags.analytics import AnalyticsStore, Snapshot, build_report, render_report
 from petswipe_ops.flags.environment import flags_dir, metrics_for, rollout_for
@@ -33,7 +34,7 @@ class UserTraffic:
 
     def _loop(self) -> None:
         rng = random.Random(7)
-        with httpx.Client(base_url=self.base, timeout=5.0) as client:
+        with http_client.client(base_url=self.base, timeout=5.0) as client:
             while not self._stop.is_set():
                 user = rng.randrange(1, 100_000)
                 try:
@@ -52,7 +53,7 @@ class UserTraffic:
         self._thread.join(timeout=10)
 
 
-CLIENT = httpx.Client(timeout=5.0)
+CLIENT = http_client.client(timeout=5.0)
 
 
 def _feed(base: str, user: int) -> str:

@@ -8,9 +8,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
+from petswipe_ops import http_client
 from petswipe_ops.config import load_environment
 from petswipe_ops.cost import estimate_plan, load_price_table
 from petswipe_ops.errors import ConfigError
@@ -182,7 +182,7 @@ def test_cost_report_reads_cost_explorer_and_writes_a_chart(moto_endpoint, tmp_p
             }
         ]
     }
-    httpx.post(
+    http_client.post(
         f"{moto_endpoint.url}/moto-api/static/ce/cost-and-usage-results", json=results, timeout=10
     ).raise_for_status()
     chart = tmp_path / "cost.svg"

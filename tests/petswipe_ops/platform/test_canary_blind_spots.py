@@ -2,7 +2,7 @@
 
 One sandbox for the module, its service holding an API key as users' requests need it:
 the stable accepts the key the canary traffic sends, a candidate that rejects it (or
-answers 401 by injected fault) is rolled back at the first step, and the 503s HAProxy
+answers 401 by injected fault) is rolled back at the first step, and the 502s HAProxy
 answers itself for a candidate that died count as the candidate's errors.
 """
 
@@ -12,11 +12,13 @@ import os
 import signal
 import time
 
-import httpx
 import pytest
 
+from petswipe_ops import http_client
 from petswipe_ops.canary import run_step
+from petswipe_ops.chaos import relax_latency_slo
 from petswipe_ops.config import load_environment
+from petswipe_ops.errors import MetricsUnavailable
 from petswipe_ops.gates import Verdict, build_gate
 from petswipe_ops.platform.local.haproxy import HaproxyServerErrors
 from petswipe_ops.platform.local.sandbox import LocalSandbox
@@ -37,6 +39,7 @@ these verdicts, and light on a shared two-core host."""
 def sandbox(tmp_path_factory):
     project = Project(tmp_path_factory.mktemp("blind-spots") / "root")
     project.edit("local", lambda data: data["canary"].update(traffic_rate=TRAFFIC_RATE))
+    project.edit("local", relax_latency_slo)
     with pytest.MonkeyPatch.context() as patch:
         for key, value in project.env().items():
             patch.setenv(key, value)
@@ -119,24 +122,33 @@ def _kill(candidate) -> None:
         time.sleep(0.02)
 
 
-def test_a_candidate_killed_mid_step_is_rolled_back_on_haproxys_503s(sandbox, candidate_of):
-    """Once it served a few requests at 50 % the candidate dies: users get HAProxy's 503
-    until its health checks take the server out, and the gate counts them as its errors
-    although the dead candidate's /metrics no longer answer."""
+def test_a_candidate_killed_mid_step_ends_the_step_with_haproxys_errors_as_its_own(
+    sandbox, candidate_of
+):
+    """Once it served a few requests at 50 % the candidate dies. The requests it was still
+    answering get HAProxy's 502 (HAProxy retries only refused connections), and the gate
+    counts them as its errors although its /metrics no longer answer: the step rolls back
+    on its error rate. When no request happened to be in flight, users saw no error
+    (the next test) and the step ends at the failed-read limit instead. Either way the step
+    ends within seconds of the kill, and never with a promotion."""
     candidate = candidate_of("2.1.0", {})
     killed = []
 
     def kill_once_it_served(decision, elapsed):
         if not killed and decision.evidence["candidate"]["requests"] >= 5:
             _kill(candidate)
-            killed.append(elapsed)
+            killed.append(time.monotonic())
 
-    result = canary_step(sandbox, candidate, "blind-killed", kill_once_it_served, weight=50)
-
+    try:
+        result = canary_step(sandbox, candidate, "blind-killed", kill_once_it_served, weight=50)
+    except MetricsUnavailable as exc:
+        assert killed and "times in a row (canary.metric_error_limit is 4)" in str(exc)
+        assert time.monotonic() - killed[0] < 30
+        return
     assert killed and result.verdict is Verdict.ROLLBACK, result.decision.reason
     assert result.decision.reason.startswith("error rate:"), result.decision.reason
     seen = result.decision.evidence["candidate"]
-    assert seen["errors"] == seen["router_errors"] >= 2, seen
+    assert seen["errors"] == seen["router_errors"] >= 1, seen
     assert seen["requests"] > seen["errors"], "the requests it served before count as well"
 
 
@@ -153,7 +165,7 @@ def test_a_killed_candidates_requests_go_to_the_stable_and_its_failed_tries_are_
     stable = sandbox.services.instance("stable")
     before = counter.router_counts(candidate).attempts, counter.router_counts(stable).errors
 
-    with httpx.Client(base_url=sandbox.router_url, headers={"X-API-Key": API_KEY}) as client:
+    with http_client.client(base_url=sandbox.router_url, headers={"X-API-Key": API_KEY}) as client:
         seen = [client.get("/version", timeout=5).json()["version"] for _ in range(40)]
         assert "2.2.0" in seen, "HAProxy sends the candidate its half before it dies"
         _kill(candidate)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 from collections import Counter
 
-import httpx
 import pytest
 
+from petswipe_ops import http_client
 from petswipe_ops.config import load_environment
 from petswipe_ops.errors import MetricsUnavailable, MissingBinaryError, SandboxError
 from petswipe_ops.platform.local.haproxy import render_config
@@ -26,7 +26,7 @@ def sandbox(make_project):
 
 
 def _versions_served(sandbox: LocalSandbox, requests: int = 200) -> Counter:
-    with httpx.Client(base_url=sandbox.router_url, timeout=5) as client:
+    with http_client.client(base_url=sandbox.router_url, timeout=5) as client:
         return Counter(client.get("/version").json()["version"] for _ in range(requests))
 
 

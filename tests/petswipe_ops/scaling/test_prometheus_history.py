@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from petswipe_ops import http_client
 from petswipe_ops.scaling.forecast import fit_forecast, hourly
 from petswipe_ops.scaling.history import PrometheusRequestRate
 from tests.petswipe_ops.scaling.synthetic import weekly_rates
@@ -81,7 +82,7 @@ def prometheus_with_a_week(tmp_path):
     try:
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                if http_client.get(f"{url}/-/ready", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from petswipe_cli.main import app
+from petswipe_ops import http_client
 from petswipe_ops.config import load_environment
 from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.secrets.environment import local_store_path, rotation_for
@@ -39,7 +40,7 @@ class Probe:
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
     def _loop(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=5.0) as client:
+        with http_client.client(base_url=self.base, timeout=5.0) as client:
             while not self._stop.is_set():
                 checks = [client.build_request("GET", "/api/pets?limit=3")]
                 if self.api_key:
@@ -101,7 +102,9 @@ def test_rotating_every_secret_under_load_fails_no_request(make_project):
         assert "rotated 3 secret(s) of local" in rotated.stdout
         store = LocalSecretStore(local_store_path("local"))
         probe.api_key = staged_value(store, "petswipe/local/api-key", CURRENT).get_secret_value()
-        issued = httpx.post(f"{sandbox.router_url}/auth/token", json={"user_id": 7}, timeout=5)
+        issued = http_client.post(
+            f"{sandbox.router_url}/auth/token", json={"user_id": 7}, timeout=5
+        )
         assert issued.status_code == 200
         probe.token = issued.json()["token"]
         for kind in (SecretKind.DB, SecretKind.DB, SecretKind.API_KEY, SecretKind.JWT):
@@ -121,13 +124,15 @@ def test_rotating_every_secret_under_load_fails_no_request(make_project):
     assert _server_user(sandbox) == creds.username
     # the token signed before the jwt rotation (now AWSPREVIOUS) still verifies; the old
     # API key (AWSPREVIOUS) too, while a made-up one is refused
-    verify = httpx.get(
+    verify = http_client.get(
         f"{sandbox.router_url}/auth/verify",
         headers={"Authorization": f"Bearer {probe.token}"},
         timeout=5,
     )
     assert verify.status_code == 200
-    wrong = httpx.get(f"{sandbox.router_url}/api/pets", headers={"X-API-Key": "made-up"}, timeout=5)
+    wrong = http_client.get(
+        f"{sandbox.router_url}/api/pets", headers={"X-API-Key": "made-up"}, timeout=5
+    )
     assert wrong.status_code == 401
     mode = stat.S_IMODE(local_store_path("local").stat().st_mode)
     assert mode == 0o600
@@ -158,7 +163,7 @@ def test_a_failure_at_any_step_leaves_the_current_secret_working(make_project):
         assert staged_value(store, name, CURRENT).get_secret_value() == current.get_secret_value()
         with psycopg.connect(DbCredentials.load(current).conninfo()) as conn:
             assert conn.execute("SELECT count(*) FROM pets").fetchone()[0] >= 0
-        assert httpx.get(f"{sandbox.router_url}/api/pets", timeout=5).status_code == 200
+        assert http_client.get(f"{sandbox.router_url}/api/pets", timeout=5).status_code == 200
         record = RotationLedger(sandbox.run_dir / "rotations").unfinished(name)
         assert record.outcome == "failed" and record.steps[-1].step is step
         assert current.get_secret_value() not in str(failed.value)
@@ -218,7 +223,7 @@ def test_a_service_that_missed_the_reload_rereads_the_secret_when_auth_fails(mak
     name = "petswipe/local/db-credentials"
     rotation_for(sandbox.config, SecretKind.DB).run()  # the service moves to role a on SIGHUP
     old = DbCredentials.load(staged_value(store, name, CURRENT))
-    assert httpx.get(f"{sandbox.router_url}/api/pets", timeout=5).status_code == 200
+    assert http_client.get(f"{sandbox.router_url}/api/pets", timeout=5).status_code == 200
     # a rotation to role b that never signals the service ...
     admin = _local_db_admin(sandbox.config)
     target = PostgresAlternatingUsers(admin)
@@ -234,7 +239,7 @@ def test_a_service_that_missed_the_reload_rereads_the_secret_when_auth_fails(mak
             (old.username,),
         )
 
-    replies = [httpx.get(f"{sandbox.router_url}/api/pets", timeout=5) for _ in range(5)]
+    replies = [http_client.get(f"{sandbox.router_url}/api/pets", timeout=5) for _ in range(5)]
 
     assert [r.status_code for r in replies] == [200] * 5
     assert _server_user(sandbox) == DbCredentials.load(pending).username

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from pydantic import Field
 
+from petswipe_ops import http_client
 from petswipe_ops.errors import MetricsUnavailable
 from petswipe_ops.metrics import LATENCY_METRIC, REQUESTS_METRIC, VersionMetrics
 from petswipe_ops.platform.aws.clients import AwsClients
@@ -148,7 +149,7 @@ class PrometheusMetrics:
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         try:
-            reply = httpx.get(
+            reply = http_client.get(
                 f"{self.url}/api/v1/query", params={"query": promql}, timeout=self.timeout
             )
             reply.raise_for_status()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from petswipe_ops import http_client
 from petswipe_ops.errors import MetricsUnavailable
 from petswipe_ops.metrics import VersionMetrics, parse_prometheus
 from petswipe_ops.platform.seams import VersionInstance
@@ -16,7 +17,7 @@ class PrometheusScraper:
 
     def read(self, instance: VersionInstance) -> VersionMetrics:
         try:
-            reply = httpx.get(instance.endpoint + self.path, timeout=self.timeout)
+            reply = http_client.get(instance.endpoint + self.path, timeout=self.timeout)
             reply.raise_for_status()
         except httpx.HTTPError as exc:
             raise MetricsUnavailable(

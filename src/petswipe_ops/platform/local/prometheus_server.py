@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from petswipe_ops import http_client
 from petswipe_ops.child_env import child_env
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import SandboxError
@@ -107,7 +108,7 @@ class PrometheusServer:
 
     def ready(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/-/ready", timeout=2).status_code == 200
+            return http_client.get(f"{self.url}/-/ready", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -157,7 +158,7 @@ class PrometheusServer:
 
     def _reload(self) -> None:
         try:
-            httpx.post(f"{self.url}/-/reload", timeout=10).raise_for_status()
+            http_client.post(f"{self.url}/-/reload", timeout=10).raise_for_status()
         except httpx.HTTPError as exc:
             raise SandboxError(
                 f"Prometheus on {self.url} refused to reload its config ({exc}); "

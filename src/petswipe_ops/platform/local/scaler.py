@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 from pydantic import BaseModel
 
+from petswipe_ops import http_client
 from petswipe_ops.errors import SandboxError
 from petswipe_ops.jsonfile import write_text_atomically
 from petswipe_ops.platform.local.haproxy import BACKEND, HaproxyRuntime
@@ -154,7 +155,7 @@ class LocalScaler:
                     f"see {self.run_dir / 'logs' / (replica.name + '.log')}."
                 )
             try:
-                if httpx.get(url, timeout=1.0).status_code == 200:
+                if http_client.get(url, timeout=1.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from petswipe_ops import http_client
 from petswipe_ops.child_env import API_KEY_ENV, api_key, child_env
 from petswipe_ops.errors import SandboxError
 from petswipe_ops.jsonfile import write_text_atomically
@@ -132,7 +133,7 @@ class ProcessRunner:
 
     def healthy(self, instance: VersionInstance) -> bool:
         try:
-            reply = httpx.get(instance.endpoint + self.health_path, timeout=1.0)
+            reply = http_client.get(instance.endpoint + self.health_path, timeout=1.0)
         except httpx.HTTPError:
             return False
         return reply.status_code == 200

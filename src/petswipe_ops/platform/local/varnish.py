@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from petswipe_ops import http_client
 from petswipe_ops.cdn.paths import ban_regex, check_paths
 from petswipe_ops.errors import SandboxError
 from petswipe_ops.platform.local.services import alive, terminate
@@ -172,7 +173,7 @@ class VarnishCache:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
-                httpx.get(f"{self.url}/health", timeout=1.0)
+                http_client.get(f"{self.url}/health", timeout=1.0)
                 return
             except httpx.HTTPError:
                 time.sleep(0.1)

@@ -13,9 +13,9 @@ import shutil
 import subprocess
 import time
 
-import httpx
 import pytest
 
+from petswipe_ops import http_client
 from petswipe_ops.config import AwsMetricsSource
 from petswipe_ops.platform import open_platform
 from petswipe_ops.platform.aws.metrics import PrometheusMetrics, SandboxCloudWatchMetrics
@@ -71,7 +71,7 @@ def test_the_sandbox_serves_by_the_listener_weights_and_publishes_alb_metrics(
         before = platform.metrics.read(candidate)
 
         codes: dict[int, int] = {}
-        with httpx.Client(base_url=status.endpoint_url, timeout=10) as client:
+        with http_client.client(base_url=status.endpoint_url, timeout=10) as client:
             for _ in range(200):
                 code = client.get("/api/pets").status_code
                 codes[code] = codes.get(code, 0) + 1

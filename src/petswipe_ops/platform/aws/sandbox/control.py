@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from petswipe_ops import migrations
+from petswipe_ops import http_client, migrations
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import SandboxError
 from petswipe_ops.paths import migrations_dir
@@ -184,7 +184,7 @@ class AwsSandbox:
         checks = [f"{state.listener_url}/health", f"{state.prometheus_url}/-/ready"]
         while checks:
             try:
-                if httpx.get(checks[0], timeout=2.0).status_code == 200:
+                if http_client.get(checks[0], timeout=2.0).status_code == 200:
                     checks.pop(0)
                     continue
             except httpx.HTTPError:

@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from petswipe_ops import http_client
 from petswipe_ops.paths import project_root
 from petswipe_ops.platform.aws.clients import AwsClients
 from petswipe_ops.platform.aws.metrics import NAMESPACE
@@ -181,7 +182,10 @@ class Emulator:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and process.poll() is None and not self.stopping.is_set():
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0).status_code == 200:
+                if (
+                    http_client.get(f"http://127.0.0.1:{port}/health", timeout=1.0).status_code
+                    == 200
+                ):
                     return task
             except httpx.HTTPError:
                 pass

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from petswipe_ops import http_client
 from petswipe_ops.errors import SandboxError
 from petswipe_ops.platform.local.services import terminate
 
@@ -52,7 +53,7 @@ def start_moto(port: int, log_path: Path, env: dict[str, str] | None = None) -> 
                 f"moto server exited with code {process.returncode} on start; see {log_path}."
             )
         try:
-            httpx.get(f"{url}/moto-api/", timeout=1.0)
+            http_client.get(f"{url}/moto-api/", timeout=1.0)
             return process.pid
         except httpx.HTTPError:
             if time.monotonic() > deadline:
