@@ -140,12 +140,12 @@ class PrefectStack:
                 "another port (make ui PORT=4201)."
             )
         args = ["server", "start", "--host", "127.0.0.1", "--port", str(self.port)]
-        self._spawn("server", [*prefect_command(), *args])
+        pid = self._spawn("server", [*prefect_command(), *args])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.healthy():
                 return
-            if "server" not in self.pids():
+            if not alive(pid):  # by pid: until it execs, its command line is not prefect's
                 break
             time.sleep(0.5)
         self.stop()
