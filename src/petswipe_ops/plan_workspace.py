@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 from collections.abc import Sequence
@@ -24,10 +23,8 @@ from pydantic import BaseModel
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import ExternalCommandError, OpsError
 from petswipe_ops.proc import run
-from petswipe_ops.terraform import environment_root, find_terraform
+from petswipe_ops.terraform import environment_root, find_terraform, mirror_config_file
 
-MIRROR_ENV = "PETSWIPE_TF_PLUGIN_MIRROR"
-DEFAULT_MIRRORS = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
 OVERRIDE_FILE = "zz_offline_override.tf"
 VARS_FILE = "zz_offline.auto.tfvars.json"
 PLAN_TIMEOUT_S = 300.0
@@ -52,34 +49,6 @@ class PlannedRoot(BaseModel):
     environment: str
     root: str
     plan_json: dict[str, Any]
-
-
-def plugin_mirror() -> Path | None:
-    """The provider mirror to install from: PETSWIPE_TF_PLUGIN_MIRROR, else a known folder."""
-    override = os.environ.get(MIRROR_ENV)
-    if override:
-        if not Path(override).is_dir():
-            raise OpsError(
-                f"{MIRROR_ENV} is {override}, which is not a folder; point it at a terraform "
-                "provider mirror or unset it."
-            )
-        return Path(override)
-    return next((m for m in DEFAULT_MIRRORS if (m / "registry.terraform.io").is_dir()), None)
-
-
-def cli_config(work_dir: Path) -> Path | None:
-    """A terraform CLI config installing hashicorp providers from the mirror only."""
-    mirror = plugin_mirror()
-    if mirror is None:
-        return None
-    path = work_dir / "terraformrc"
-    path.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
-        '    include = ["registry.terraform.io/hashicorp/*"]\n  }\n'
-        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n'
-    )
-    return path
 
 
 def platform_inputs(config: EnvironmentConfig) -> dict[str, Any]:
@@ -147,7 +116,8 @@ def plan_root(
     if copy.exists():
         shutil.rmtree(copy)
     work_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(tree, copy, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    # The lock file comes along: the offline plan installs the providers it pins.
+    shutil.copytree(tree, copy, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
     target = copy / root.relative_to(tree)
     _write_overrides(target, config)
     env = {
@@ -156,7 +126,7 @@ def plan_root(
         "TF_INPUT": "0",
         "CHECKPOINT_DISABLE": "1",
     }
-    rc = cli_config(work_dir)
+    rc = mirror_config_file(work_dir, target)
     if rc is not None:
         env["TF_CLI_CONFIG_FILE"] = str(rc)
     state = work_dir / "tfstate"

@@ -26,6 +26,7 @@ from petswipe_ops.proc import find_binary, run
 
 ENV_VAR = "PETSWIPE_TERRAFORM_BIN"
 PLUGIN_DIR_VAR = "PETSWIPE_TF_PLUGIN_DIR"
+LOCK_FILE = ".terraform.lock.hcl"
 MIN_PATH_VERSION = (1, 6)
 # Filesystem mirrors some machines ship outside terraform's implied search paths.
 KNOWN_PLUGIN_MIRRORS = (Path("/opt/tf-plugins"),)
@@ -112,14 +113,37 @@ def _user_cli_config() -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
-def mirror_cli_config(mirror: Path) -> str:
-    """A CLI configuration that installs every provider from `mirror` and nothing else."""
+def mirror_cli_config(mirror: Path, root: Path | None = None) -> str:
+    """A CLI configuration that installs every provider from `mirror` and nothing else.
+
+    An unpacked mirror (registry.terraform.io/<ns>/<type>/<version>/<os_arch>/) has the
+    plugin cache's own layout, so for a `root` with a dependency lock file it is named as
+    the cache too: `init` then links the locked provider into each working directory
+    instead of copying it (the AWS provider is about 700 MB, and every release, plan and
+    test initialises a directory of its own). Without a lock file terraform would try to
+    install into the cache, which is the mirror itself, so it copies as usual.
+    """
+    unpacked = any(p.is_dir() for p in mirror.glob("registry.terraform.io/*/*/*/*_*"))
+    locked = root is not None and (root / LOCK_FILE).is_file()
+    cache = f'plugin_cache_dir = "{mirror}"\n' if unpacked and locked else ""
     return (
-        "provider_installation {\n"
+        f"{cache}provider_installation {{\n"
         f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
         '    include = ["registry.terraform.io/*/*"]\n  }\n'
         '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
     )
+
+
+def mirror_config_file(work_dir: Path, root: Path) -> Path | None:
+    """Write the mirror's CLI configuration for `root` into `work_dir`; None when no mirror
+    applies."""
+    mirror = plugin_mirror()
+    if mirror is None:
+        return None
+    work_dir.mkdir(parents=True, exist_ok=True)
+    path = work_dir / "terraform.rc"
+    path.write_text(mirror_cli_config(mirror, root))
+    return path
 
 
 class EnvironmentRoot(BaseModel):
@@ -173,10 +197,8 @@ class Terraform:
             "TF_INPUT": "0",
             "CHECKPOINT_DISABLE": "1",
         }
-        mirror = plugin_mirror()
-        if mirror is not None:
-            cli_config = work_dir / "terraform.rc"
-            cli_config.write_text(mirror_cli_config(mirror))
+        cli_config = mirror_config_file(work_dir, root)
+        if cli_config is not None:
             self.env["TF_CLI_CONFIG_FILE"] = str(cli_config)
         elif os.environ.get("TF_CLI_CONFIG_FILE") and not _user_cli_config():
             self.env["TF_CLI_CONFIG_FILE"] = ""
