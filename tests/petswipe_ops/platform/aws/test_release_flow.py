@@ -5,9 +5,11 @@ emulator in front of it: moto has no data plane, so the emulator runs the refere
 for each target group's task definition, splits k6's traffic by the weights it reads from
 moto's listener and puts the ALB metrics into moto's CloudWatch, where the gate reads them.
 Every stage runs: infra tests, plan, policy, approval (auto in staging), apply, the RDS
-snapshot, migrate, canary 10/50/100 and finalize. A throwaway copy of staging.yaml only
-shortens the bake and observe intervals so the release fits the suite; its gate and SLOs
-are staging's. These tests move the stack's terraform state, so the conftest runs them last.
+snapshot, migrate, canary 10/50/100 and finalize; the faulty version then goes through
+`deploy-canary` (its terraform stages would be the first release's again). A throwaway
+copy of staging.yaml only shortens the bake and observe intervals so the releases fit the
+suite; its gate and SLOs are staging's. These tests move the stack's terraform state, so
+the conftest runs them last.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ def release(**fields):
     return flow(request=ReleaseRequest(environment="staging", auto_approve=True, **fields))
 
 
+def deploy_canary(**fields):
+    """The traffic part of a release (policy, approval, canary, finalize or rollback): the
+    stages before it are the promoted release's, unchanged."""
+    from flows.release import deploy_canary as flow
+
+    return flow(request=ReleaseRequest(environment="staging", auto_approve=True, **fields))
+
+
 @pytest.mark.timeout(1800)  # the session's stack apply is counted in the first test's setup
 def test_a_staging_release_is_promoted_and_a_faulty_one_rolled_back(stack, sandbox) -> None:
     sandbox.edit("staging", shorter_canary, source="staging")
@@ -75,7 +85,7 @@ def test_a_staging_release_is_promoted_and_a_faulty_one_rolled_back(stack, sandb
     assert stable is not None and stable.version == "2.0.0"
 
     with pytest.raises(ReleaseNotPromoted, match="rolled back: canary gate at 10%: error rate"):
-        release(version="2.0.1", fault="error_rate=0.05")
+        deploy_canary(version="2.0.1", fault="error_rate=0.05")
     record = pipeline.ledger("staging").all()[-1]
     assert record.outcome is Outcome.ROLLED_BACK, record.reason
     assert listener(stack)[outputs.canary_target_group_arn] == 0
