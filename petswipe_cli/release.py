@@ -12,7 +12,7 @@ import json
 import os
 import re
 import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -50,7 +50,9 @@ ErrorBudget = Annotated[
 INTERRUPTED_EXIT = 130
 
 
-def run_release(request: ReleaseRequest, flow_name: str = "release") -> int:
+def run_release(
+    request: ReleaseRequest, flow_name: Literal["release", "deploy_canary"] = "release"
+) -> int:
     """Run a release flow (`release` or `deploy_canary`) here and print its result; 0 only
     when the version was promoted. The flows, and Prefect with them, are imported once the
     input has passed its checks: the import takes seconds, a bad-input sentence should not."""
