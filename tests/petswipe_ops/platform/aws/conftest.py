@@ -111,12 +111,28 @@ def applied_stack(tmp_path_factory) -> Iterator[AppliedStack]:
         stop_process(pid)
 
 
+def _deregister_canary_targets(stack: AppliedStack) -> None:
+    """The baseline has no target in the canary group: the canary service runs no task. An
+    AWS sandbox's emulator registers its tasks' targets itself, and one stopping as a test
+    ends can register a last one."""
+    elbv2 = stack.client("elbv2")
+    group = stack.outputs.canary_target_group_arn
+    targets = [
+        {"Id": d["Target"]["Id"], "Port": d["Target"]["Port"]}
+        for d in elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
+    ]
+    if targets:
+        elbv2.deregister_targets(TargetGroupArn=group, Targets=targets)
+
+
 @pytest.fixture
 def stack(applied_stack: AppliedStack, monkeypatch) -> Iterator[AppliedStack]:
-    """The applied stack, put back at its baseline after the test."""
+    """The applied stack at its baseline for the test, and put back at it afterwards."""
     for key, value in {**AWS_ENV, "PETSWIPE_RUN_DIR": str(applied_stack.run_root)}.items():
         monkeypatch.setenv(key, value)
+    _deregister_canary_targets(applied_stack)
     yield applied_stack
+    _deregister_canary_targets(applied_stack)
     outputs = applied_stack.outputs
     platform = applied_stack.platform()
     platform.router.set_candidate_weight(0)
