@@ -1,7 +1,7 @@
 """HTTP clients that share one TLS context per process.
 
 httpx builds a TLS context, and loads the whole certificate store into it, for every client
-it creates, and `httpx.get` creates a client per call: about 70 ms of CPU on an idle host,
+it creates, and `httpx.get` creates a client per call: about 60 ms of CPU on an idle host,
 several times that on a loaded one, even for plain http. The canary gate reads both
 versions' metrics several times a second and health checks poll, so a single release
 loaded the store hundreds of times and spent more CPU on it than on judging the candidate.
