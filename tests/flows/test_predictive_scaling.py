@@ -5,6 +5,7 @@ and on the local sandbox (stable replica processes behind HAProxy follow the pla
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,10 +14,11 @@ import pytest
 
 from flows.predictive_scaling import predictive_scaling
 from petswipe_ops import http_client
-from petswipe_ops.config import load_environment
+from petswipe_ops.config import EnvironmentConfig, load_environment
 from petswipe_ops.platform.local.haproxy import HaproxyRuntime
 from petswipe_ops.platform.local.sandbox import LocalSandbox
 from petswipe_ops.platform.local.services import alive
+from petswipe_ops.scaling.run import local_scaler
 from tests.fixtures.stack_outputs import save_stack_outputs
 from tests.petswipe_ops.scaling.synthetic import weekly_rates
 
@@ -144,7 +146,9 @@ def test_sandbox_replicas_follow_the_plan(make_project, tmp_path):
         assert served["replica-1"] > 0 and served["replica-2"] > 0
 
         write_history(1.0)  # the forecast drops, and the router sees no load: scale in
+        _wait_for_a_quiet_router(config)
         quiet = predictive_scaling("local")
+        assert quiet["applied"]["observed_rps"] == 0
         assert quiet["applied"]["processes"] == 1
         assert not any(alive(r["pid"]) for r in replicas)
         assert "replica-1" not in runtime.command("show servers state petswipe")
@@ -160,3 +164,13 @@ def _served_by_server(runtime: HaproxyRuntime) -> dict[str, int]:
         for fields in (line.split(",") for line in lines[1:] if line)
         if len(fields) > 2
     }
+
+
+def _wait_for_a_quiet_router(config: EnvironmentConfig) -> None:
+    """HAProxy's req_rate is a sliding one-second rate: the health requests above stay in
+    it for up to two seconds, and a scaler that saw them would rightly keep the replicas."""
+    scaler = local_scaler(config)
+    deadline = time.monotonic() + 10
+    while scaler.observed_rps() != 0:
+        assert time.monotonic() < deadline, "the router still counts requests after 10 s"
+        time.sleep(0.2)

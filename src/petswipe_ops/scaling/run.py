@@ -107,8 +107,9 @@ def apply_plan(config: EnvironmentConfig, plan: ScalingPlan, now: datetime) -> d
         return ScheduledScaling(platform.clients, platform.outputs).apply(future)
     scaler = local_scaler(config)
     running = scaler.processes()
-    target = replicas_to_run(plan, settings_for(config), now, running, scaler.observed_rps())
-    return {"planned": plan.tasks_at(now), **scaler.scale_to(target)}
+    observed = scaler.observed_rps()
+    target = replicas_to_run(plan, settings_for(config), now, running, observed)
+    return {"planned": plan.tasks_at(now), "observed_rps": observed, **scaler.scale_to(target)}
 
 
 def local_scaler(config: EnvironmentConfig):
