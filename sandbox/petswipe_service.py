@@ -414,13 +414,27 @@ def swap_engine(app: App, base_url: str) -> bool:
     if url == app.engine.url.render_as_string(hide_password=False):
         return False
     old, app.engine = app.engine, make_engine(url)
-    old.dispose()
-    # Requests in flight still hold connections of the old credentials; they return them
-    # to the old pool, so dispose again once they are done, or the old role stays logged in.
-    retire = threading.Timer(0.5, old.dispose)
-    retire.daemon = True
-    retire.start()
+    threading.Thread(target=retire_engine, args=(old,), daemon=True).start()
     return True
+
+
+RETIRE_TIMEOUT_S = 60.0
+
+
+def retire_engine(old: Engine) -> None:
+    """Log the old credentials out once the requests holding their connections are done.
+
+    `Engine.dispose()` closes only the idle connections: one checked out at that moment
+    goes back to the discarded pool when its request ends and stays logged in as the old
+    role. So the old pool is set aside, and closed once nothing is checked out of it.
+    """
+    pool = old.pool
+    old.dispose(close=False)
+    deadline = time.monotonic() + RETIRE_TIMEOUT_S
+    while pool.checkedout() > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pool.dispose()
+    old.dispose()
 
 
 def reload_secrets(app: App, base_url: str) -> None:

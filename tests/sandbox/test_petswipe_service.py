@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from petswipe_ops import http_client, migrations
 
@@ -268,3 +270,32 @@ def test_sigterm_lets_the_requests_in_flight_finish_and_refuses_new_ones(db_url:
         slow.join(timeout=10)
         assert answers == [200]
         assert proc.wait(timeout=10) == 0
+
+
+def _service_module():
+    spec = importlib.util.spec_from_file_location("petswipe_service_under_test", SERVICE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_retired_engine_closes_the_connection_a_request_still_held(db_url: str) -> None:
+    """After a credential swap, a connection checked out of the old engine is closed once its
+    request returns it, instead of idling in the discarded pool under the old role."""
+    service = _service_module()
+    old = service.make_engine(db_url)
+    closed: list[object] = []
+    event.listen(old.pool, "close", lambda dbapi_conn, _record: closed.append(dbapi_conn))
+    idle = old.connect()
+    idle.close()
+    in_flight = old.connect()
+    in_flight_dbapi = in_flight.connection.dbapi_connection
+    retiring = threading.Thread(target=service.retire_engine, args=(old,))
+    retiring.start()
+    time.sleep(0.3)
+    assert retiring.is_alive(), "the old pool was closed while a request still held it"
+    in_flight.close()
+    retiring.join(timeout=5)
+    assert not retiring.is_alive()
+    assert in_flight_dbapi in closed
+    assert old.pool.checkedout() == 0
