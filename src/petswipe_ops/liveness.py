@@ -10,8 +10,10 @@ def this_host() -> str:
     return socket.gethostname()
 
 
-def alive(pid: int) -> bool:
-    """The process exists (and, if it is our child, has not exited)."""
+def alive(pid: int | None) -> bool:
+    """The process exists (and, if it is our child, has not exited); no pid is no process."""
+    if not pid:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

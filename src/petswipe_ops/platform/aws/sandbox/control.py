@@ -21,6 +21,7 @@ from pydantic import BaseModel, SecretStr
 from petswipe_ops import http_client, migrations
 from petswipe_ops.config import EnvironmentConfig
 from petswipe_ops.errors import SandboxError
+from petswipe_ops.liveness import alive
 from petswipe_ops.paths import migrations_dir
 from petswipe_ops.platform.aws.outputs import OUTPUTS_FILE, StackOutputs, terraform_dir
 from petswipe_ops.platform.aws.platform import AwsPlatform
@@ -29,7 +30,6 @@ from petswipe_ops.platform.aws.sandbox.stack import apply_stack
 from petswipe_ops.platform.aws.sandbox.state import (
     SANDBOX_CREDENTIALS,
     SandboxState,
-    alive,
     read_state,
     state_dir,
     state_file,
@@ -76,7 +76,7 @@ class AwsSandbox:
         if state is None:
             state = self._fresh_moto()
         self._database(state)
-        if not (state.emulator_pid and alive(state.emulator_pid)):
+        if not alive(state.emulator_pid):
             state = self._start_prometheus(state)
             state = self._start_emulator(state)
         self._wait_ready(state)
@@ -246,7 +246,7 @@ class AwsSandbox:
             )
         return AwsSandboxStatus(
             environment=self.config.environment,
-            running=bool(state.emulator_pid and alive(state.emulator_pid)),
+            running=alive(state.emulator_pid),
             endpoint_url=state.listener_url,
             moto_url=state.moto_url,
             prometheus_url=state.prometheus_url,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from petswipe_ops.liveness import alive
 from petswipe_ops.paths import run_dir
 
 # moto's fixed account and dummy credentials: nothing here can reach a real account.
@@ -30,18 +30,6 @@ def state_dir(environment: str) -> Path:
 
 def state_file(environment: str) -> Path:
     return state_dir(environment) / "state.json"
-
-
-def alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_state(environment: str) -> SandboxState | None:
