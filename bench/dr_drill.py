@@ -19,7 +19,6 @@ Run: uv run --frozen python bench/dr_drill.py   (about two minutes on 2 cores)
 from __future__ import annotations
 
 import json
-import socket
 import statistics
 import tempfile
 import time
@@ -34,16 +33,11 @@ from petswipe_ops.config import Backup
 from petswipe_ops.paths import project_root
 from petswipe_ops.platform.local import postgres
 from petswipe_ops.platform.local.database import LocalDatabase
+from petswipe_ops.ports import free_port
 
 ROUNDS = 5
 SIZE = demo_data.DemoSize(users=50_000, pets=50_000, swipes=850_000, matches=50_000)
 PASSWORD = "bench-only-password"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def raw_restore(url: str, dump: Path) -> float:
@@ -55,7 +49,7 @@ def raw_restore(url: str, dump: Path) -> float:
 
 def main() -> None:
     cluster = postgres.PostgresCluster(
-        Path(tempfile.mkdtemp(prefix="petswipe-bench-")), _free_port()
+        Path(tempfile.mkdtemp(prefix="petswipe-bench-")), free_port()
     )
     work = Path(tempfile.mkdtemp(prefix="petswipe-bench-work-"))
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 import yaml
 
 from petswipe_ops.paths import project_root
+from petswipe_ops.ports import free_ports
 
 pytest_plugins = [
     "tests.fixtures.moto_server",
@@ -41,18 +41,6 @@ TEST_CANARY = {"traffic_rate": TEST_TRAFFIC_RATE, "observe_interval_seconds": 0.
 """The canary of test projects: the rate above, and the gate reading both versions twice a
 second instead of five times (each read is three HTTP calls and a parse; a verdict comes at
 most 0.3 s later), which leaves the suite's parallel canaries more of the host."""
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = []
-    for _ in range(count):
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        sockets.append(sock)
-    ports = [s.getsockname()[1] for s in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
 
 
 class Project:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from petswipe_ops.errors import SandboxError
 from petswipe_ops.jsonfile import write_text_atomically
 from petswipe_ops.platform.local.haproxy import BACKEND, HaproxyRuntime
 from petswipe_ops.platform.local.services import alive, terminate
+from petswipe_ops.ports import free_port
 
 PREFIX = "replica-"
 START_TIMEOUT_S = 20.0
@@ -92,7 +92,7 @@ class LocalScaler:
     def _add(self, replicas: list[Replica]) -> Replica:
         used = {r.name for r in replicas}
         number = next(i for i in range(1, 1000) if f"{PREFIX}{i}" not in used)
-        replica = Replica(name=f"{PREFIX}{number}", port=_free_port(), version=self.stable_version)
+        replica = Replica(name=f"{PREFIX}{number}", port=free_port(), version=self.stable_version)
         self._save([*replicas, replica])  # intent first: a crash leaves a record to clean up
         logs = self.run_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
@@ -172,12 +172,6 @@ class LocalScaler:
 
     def _save(self, replicas: list[Replica]) -> None:
         write_text_atomically(self.state_file, json.dumps([r.model_dump() for r in replicas]))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stop_replicas(run_dir: Path) -> None:

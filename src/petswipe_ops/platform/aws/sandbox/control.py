@@ -25,7 +25,7 @@ from petswipe_ops.liveness import alive
 from petswipe_ops.paths import migrations_dir
 from petswipe_ops.platform.aws.outputs import OUTPUTS_FILE, StackOutputs, terraform_dir
 from petswipe_ops.platform.aws.platform import AwsPlatform
-from petswipe_ops.platform.aws.sandbox.moto import free_port, start_moto, stop_process
+from petswipe_ops.platform.aws.sandbox.moto import start_moto, stop_process
 from petswipe_ops.platform.aws.sandbox.stack import apply_stack
 from petswipe_ops.platform.aws.sandbox.state import (
     SANDBOX_CREDENTIALS,
@@ -36,6 +36,7 @@ from petswipe_ops.platform.aws.sandbox.state import (
     write_state,
 )
 from petswipe_ops.platform.seams import Weights
+from petswipe_ops.ports import free_port
 from petswipe_ops.proc import find_binary
 
 READY_TIMEOUT_S = 60.0

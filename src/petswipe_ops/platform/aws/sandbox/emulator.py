@@ -44,9 +44,9 @@ from petswipe_ops.paths import project_root
 from petswipe_ops.platform.aws.clients import AwsClients
 from petswipe_ops.platform.aws.metrics import NAMESPACE
 from petswipe_ops.platform.aws.outputs import StackOutputs, target_group_suffix
-from petswipe_ops.platform.aws.sandbox.moto import free_port
 from petswipe_ops.platform.aws.sandbox.state import SANDBOX_CREDENTIALS
 from petswipe_ops.platform.local.services import terminate
+from petswipe_ops.ports import free_port
 
 POLL_S = 1.0
 METRICS_EVERY_S = 10.0
