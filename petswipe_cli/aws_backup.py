@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from petswipe_cli.common import failed_run
+from petswipe_cli.common import failed_run, run_flow
 from petswipe_ops.config import BackupTier
 
 
@@ -16,7 +16,7 @@ def run(env: str, tier: BackupTier | None = None) -> None:
     """Snapshot the RDS instance (tagged with its tier), copy it to the DR region, prune."""
     from flows.aws_backup import rds_backup
 
-    state = rds_backup(environment=env, tier=tier, return_state=True)
+    state = run_flow(rds_backup, environment=env, tier=tier)
     if not state.is_completed():
         failed_run(state)
     result = state.result()
@@ -30,7 +30,7 @@ def verify(env: str) -> None:
     """Evaluate every backup control; exit 1 when one fails."""
     from flows.aws_backup import rds_backup_verification
 
-    state = rds_backup_verification(environment=env, return_state=True)
+    state = run_flow(rds_backup_verification, environment=env)
     rows = state.result(raise_on_failure=False)
     for row in rows if isinstance(rows, list) else []:
         typer.echo(f"{row['verdict']}  {row['control']}: {row['evidence']}")
@@ -43,7 +43,7 @@ def dr_test(env: str) -> None:
     """Restore the newest snapshot into a scratch instance and time it; exit 1 past the RTO."""
     from flows.aws_backup import rds_dr_drill
 
-    state = rds_dr_drill(environment=env, return_state=True)
+    state = run_flow(rds_dr_drill, environment=env)
     if not state.is_completed():
         failed_run(state)
     report = state.result()

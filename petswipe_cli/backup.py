@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from petswipe_cli import aws_backup
-from petswipe_cli.common import Env, config_of, failed_run, reported, talks_to_prefect
+from petswipe_cli.common import Env, config_of, failed_run, reported, run_flow, talks_to_prefect
 from petswipe_ops.backup import controls as backup_controls
 from petswipe_ops.backup import drill as backup_drill
 from petswipe_ops.backup import operations as backup_ops
@@ -43,7 +43,7 @@ def backup_run(env: Env = "local", tier: Tier = None):
     if on_aws(env):
         return aws_backup.run(env, tier)
     target = backup_ops.BackupTarget(config_of(env))
-    state = backup_flow(environment=env, tier=tier, return_state=True)
+    state = run_flow(backup_flow, environment=env, tier=tier)
     if not state.is_completed():
         failed_run(state)
     manifest = target.vaults.primary.get(state.result())
@@ -65,7 +65,7 @@ def backup_verify(env: Env = "local"):
         return aws_backup.verify(env)
     target = backup_ops.BackupTarget(config_of(env))
     started = time.time()
-    state = backup_verification(environment=env, return_state=True)
+    state = run_flow(backup_verification, environment=env)
     raw = _fresh_report(backup_ops.report_path(target, "verification"), started)
     if raw is None:
         failed_run(state)
@@ -94,11 +94,11 @@ def backup_dr_test(env: Env = "local"):
         seeded = backup_ops.prepare_first_backup(target)
         if seeded:
             typer.echo(f"seeded demo data into the empty database: {seeded}")
-        state = backup_flow(environment=env, return_state=True)
+        state = run_flow(backup_flow, environment=env)
         if not state.is_completed():
             failed_run(state)
     started = time.time()
-    state = dr_drill(environment=env, return_state=True)
+    state = run_flow(dr_drill, environment=env)
     raw = _fresh_report(backup_ops.report_path(target, "drill"), started)
     if raw is None:
         failed_run(state)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from petswipe_cli.common import reported
+from petswipe_cli.common import reported, run_flow
 from petswipe_ops.config import EnvironmentConfig, load_environment
 from petswipe_ops.flags.analytics import AnalyticsReport, render_report
 from petswipe_ops.flags.environment import flags_dir, rollout_for, store_for
@@ -54,9 +54,7 @@ def enable(
     _known(config, flag)
     from flows.feature_flags import feature_flag_rollout
 
-    state = feature_flag_rollout(
-        environment=env, flag=flag, strategy=chosen, scale=scale, return_state=True
-    )
+    state = run_flow(feature_flag_rollout, environment=env, flag=flag, strategy=chosen, scale=scale)
     record = rollout_for(config).ledger.get(flag)
     if record is not None:
         climbed = " → ".join(f"{s.percent:g} %" for s in record.steps if s.status != "intent")
@@ -84,7 +82,7 @@ def analytics(env: Env = "local"):
     _config(env)
     from flows.feature_flags import flag_analytics
 
-    state = flag_analytics(environment=env, return_state=True)
+    state = run_flow(flag_analytics, environment=env)
     if not state.is_completed():
         typer.secho(f"error: {state.message}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)

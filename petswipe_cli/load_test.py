@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from petswipe_cli.common import Env, reported, talks_to_prefect
+from petswipe_cli.common import Env, reported, run_flow, talks_to_prefect
 from petswipe_cli.release import Fault
 
 app = typer.Typer()
@@ -53,7 +53,7 @@ def load_test(
     from flows.load_test_campaign import load_test_campaign
 
     before = {r.campaign_id for r in campaign.all_records(env)}
-    state = load_test_campaign(request=request, return_state=True)
+    state = run_flow(load_test_campaign, request=request)
     record = next(
         (r for r in reversed(campaign.all_records(env)) if r.campaign_id not in before), None
     )

@@ -16,7 +16,15 @@ from typing import Annotated, Literal
 
 import typer
 
-from petswipe_cli.common import Env, config_of, flow_run_id, reported, sandbox_of, talks_to_prefect
+from petswipe_cli.common import (
+    Env,
+    config_of,
+    flow_run_id,
+    reported,
+    run_flow,
+    sandbox_of,
+    talks_to_prefect,
+)
 from petswipe_ops import pipeline
 from petswipe_ops import reconcile as reconciler
 from petswipe_ops.errors import OpsError
@@ -63,7 +71,7 @@ def run_release(
     flow = getattr(flows, flow_name)
     started = time.time()
     try:
-        state = flow(request=request, return_state=True)
+        state = run_flow(flow, request=request)
     except KeyboardInterrupt:
         _print_interrupted(request.environment, started)
         return INTERRUPTED_EXIT

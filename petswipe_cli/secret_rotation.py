@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from petswipe_cli.common import reported
+from petswipe_cli.common import reported, run_flow
 from petswipe_ops.config import load_environment
 from petswipe_ops.paths import project_root
 from petswipe_ops.secrets.model import parse_kind
@@ -25,7 +25,7 @@ def rotate(
     load_environment(env, project_root())
     from flows.rotate_secrets import rotate_secrets
 
-    state = rotate_secrets(environment=env, secrets=kinds, return_state=True)
+    state = run_flow(rotate_secrets, environment=env, secrets=kinds)
     if not state.is_completed():
         typer.secho(f"error: {state.message}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)

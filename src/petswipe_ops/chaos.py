@@ -2,10 +2,11 @@
 
 Each case starts `petswipe-ops release` (or `deploy-canary`) as a user would, waits for
 its point (a stage running, or a hold point of `petswipe_ops.holds`), then sends SIGKILL,
-SIGINT, SIGTERM or a Prefect cancel. `petswipe-ops reconcile` follows, and the case passes
-when HAProxy reports stable 100 / candidate 0 with its stable server on a live version,
-no candidate process is left, the record is finished, and (for the finalize points) a
-probe sending requests through the router the whole time saw no failed request.
+SIGINT (to its process group, as a terminal's Ctrl-C does), SIGTERM or a Prefect cancel.
+`petswipe-ops reconcile` follows, and the case passes when HAProxy reports stable 100 /
+candidate 0 with its stable server on a live version, no candidate process is left, the
+record is finished, and (for the finalize points) a probe sending requests through the
+router the whole time saw no failed request.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +31,7 @@ from petswipe_ops.config import load_environment
 from petswipe_ops.holds import HOLD_ENV
 from petswipe_ops.platform.local.haproxy import HaproxyRouter, HaproxyRuntime
 from petswipe_ops.platform.local.services import alive
+from petswipe_ops.ports import free_ports
 from petswipe_ops.record import Outcome, ReleaseLedger
 
 CONVERGE_WITHIN_SECONDS = 90.0
@@ -129,9 +130,10 @@ class ChaosRunner:
         self._minor = 0
 
     def cli(self, *args: str, extra: dict[str, str] | None = None, **popen) -> subprocess.Popen:
-        """The CLI as a shell in a terminal starts it: with SIGINT at its default even when
-        this runner was started in the background (which ignores SIGINT, and a child keeps
-        an ignored signal ignored), so a case's Ctrl-C is a real one."""
+        """The CLI as a shell in a terminal starts it: in a process group of its own, which
+        a case's Ctrl-C signals as a whole, and with SIGINT at its default even when this
+        runner was started in the background (which ignores SIGINT, and a child keeps an
+        ignored signal ignored), so a case's Ctrl-C is a real one."""
         return subprocess.Popen(
             [sys.executable, "-m", "petswipe_cli.main", *args],
             env={**self.env, **(extra or {})},
@@ -139,6 +141,7 @@ class ChaosRunner:
             stderr=subprocess.STDOUT,
             text=True,
             preexec_fn=_default_sigint,
+            process_group=0,
             **popen,
         )
 
@@ -184,7 +187,7 @@ class ChaosRunner:
                 why = record.reason if record else "".join(output[-20:])
                 return self._failed(point_name, how, f"{exc}: {why}")
             struck = time.monotonic()
-            self._strike(process, how, version, output)
+            problems += self._strike(process, how, version, output)
             try:
                 process.wait(timeout=CONVERGE_WITHIN_SECONDS)
             except subprocess.TimeoutExpired:
@@ -258,20 +261,27 @@ class ChaosRunner:
             f"the release did not reach {point.name} within {POINT_TIMEOUT_SECONDS} s"
         )
 
-    def _strike(self, process: subprocess.Popen, how: str, version: str, output: list[str]) -> None:
+    def _strike(
+        self, process: subprocess.Popen, how: str, version: str, output: list[str]
+    ) -> list[str]:
+        """Interrupt the release `how` the case says; a problem when that was not possible."""
+        if how == "SIGINT":
+            os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C: the whole group
+            return []
         if how != "cancel":
             process.send_signal(getattr(signal, how))
-            return
+            return []
         record = self._record(version)
         api = _api_url("".join(output))
         if record is None or record.flow_run_id is None or api is None:
             process.send_signal(signal.SIGTERM)
-            return
+            return ["no flow run to cancel (no run id or server URL yet): sent SIGTERM instead"]
         http_client.post(
             f"{api}/flow_runs/{record.flow_run_id}/set_state",
             json={"state": {"type": "CANCELLING", "name": "Cancelling"}, "force": True},
             timeout=30,
         ).raise_for_status()
+        return []
 
     def _record(self, version: str):
         return next((r for r in reversed(self.book.all()) if r.version == version), None)
@@ -400,7 +410,7 @@ def scratch_root(base: Path, source: Path) -> tuple[Path, dict[str, str]]:
         shutil.copytree(source / name, root / name)
     path = root / "deployments" / "local.yaml"
     data = yaml.safe_load(path.read_text())
-    router, stable, candidate, database = _free_ports(4)
+    router, stable, candidate, database = free_ports(4)
     data["local"].update(router_port=router, service_ports=[stable, candidate])
     if data["local"].get("postgres"):
         data["local"]["postgres"]["port"] = database
@@ -411,13 +421,3 @@ def scratch_root(base: Path, source: Path) -> tuple[Path, dict[str, str]]:
     env["PREFECT_HOME"] = str(base / "prefect")
     env.pop("PREFECT_API_URL", None)
     return root, env
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports

@@ -40,9 +40,10 @@ API_CHECK_TIMEOUT_S = 5.0
 def check_prefect_api(url: str | None = None, timeout: float = API_CHECK_TIMEOUT_S) -> None:
     """Refuse to start a flow against a Prefect API that is not there.
 
-    `url` defaults to PREFECT_API_URL; without one, Prefect starts a temporary server and
-    there is nothing to check. Otherwise the client would retry for minutes and end in a
-    traceback; this asks the API's `/health` once and turns a failure into one sentence.
+    `url` defaults to PREFECT_API_URL; without one, the command starts a temporary server
+    (`petswipe_ops.temporary_server`) and there is nothing to check. Otherwise the client
+    would retry for minutes and end in a traceback; this asks the API's `/health` once and
+    turns a failure into one sentence.
     """
     url = (os.environ.get("PREFECT_API_URL", "") if url is None else url).strip()
     if not url:
