@@ -25,7 +25,6 @@ import httpx
 from petswipe_ops import die_with_parent, http_client
 from petswipe_ops.child_env import child_env
 from petswipe_ops.errors import OpsError
-from petswipe_ops.liveness import alive
 from petswipe_ops.ports import free_port
 
 SERVER_ENV = {
@@ -42,6 +41,8 @@ class TemporaryServerError(OpsError):
 
 
 class TemporaryServer:
+    """One server on a free port of 127.0.0.1; `stop` runs at exit, the kernel after a kill."""
+
     def __init__(self, startup_timeout: float) -> None:
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen[bytes] | None = None
@@ -67,7 +68,7 @@ class TemporaryServer:
             )
         atexit.register(self.stop)
         deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline and alive(self.process.pid):
+        while time.monotonic() < deadline and self.process.poll() is None:
             if self._healthy():
                 return self.api_url
             time.sleep(0.2)
