@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from petswipe_ops import http_client
 from petswipe_ops.config import load_environment
 from petswipe_ops.paths import project_root
+from petswipe_ops.ports import free_ports
 from petswipe_ops.slo.queries import (
     ROUTER_FRONTEND,
     ROUTER_RESPONSES,
@@ -39,7 +40,6 @@ from petswipe_ops.slo.queries import (
 from petswipe_ops.slo.reporting import produce_report
 from petswipe_ops.slo.rules import rule_groups, write_rules
 from petswipe_ops.slo.source import PrometheusSource
-from tests.conftest import free_ports
 from tests.fixtures.prometheus import load_rules, prometheus_on
 from tests.fixtures.remote_write import push
 

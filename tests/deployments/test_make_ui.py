@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from petswipe_ops import http_client
-from tests.conftest import REPO, free_ports
+from petswipe_ops.ports import free_ports
+from tests.conftest import REPO
 from tests.fixtures.prefect_server import deployable_project, processes_under
 from tests.petswipe_cli.test_main import cli
 

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,8 +20,11 @@ from petswipe_ops.liveness import alive
 
 pytestmark = pytest.mark.integration
 
+READ_TIMEOUT_S = 90.0
+
 COMMAND = """
-import time
+import signal, time
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal starts it
 from prefect import flow
 from petswipe_cli.common import run_flow
 from petswipe_ops import http_client
@@ -28,7 +32,7 @@ from petswipe_ops import http_client
 @flow
 def waits() -> None:
     print("running", flush=True)
-    time.sleep(600)
+    time.sleep(120)
 
 try:
     run_flow(waits)
@@ -60,12 +64,18 @@ def _start(tmp_path: Path) -> subprocess.Popen[str]:
 
 
 def _read_until(command: subprocess.Popen[str], wanted: str) -> list[str]:
-    """The command's output lines up to and including `wanted` (its log lines among them)."""
+    """The command's output lines up to and including `wanted` (its log lines among them);
+    a command still silent after READ_TIMEOUT_S is killed, which ends the wait."""
     lines = []
-    for line in command.stdout:
-        lines.append(line.rstrip("\n"))
-        if line.startswith(wanted):
-            return lines
+    watchdog = threading.Timer(READ_TIMEOUT_S, command.kill)
+    watchdog.start()
+    try:
+        for line in command.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith(wanted):
+                return lines
+    finally:
+        watchdog.cancel()
     raise AssertionError(f"the command ended without printing {wanted!r}: {lines}")
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from petswipe_ops.ports import free_ports
 from petswipe_ops.prefect_stack import PrefectStackError, check_prefect_api
-from tests.conftest import free_ports
 from tests.fixtures.http_stub import HttpStub
 
 

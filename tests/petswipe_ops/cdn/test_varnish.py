@@ -13,7 +13,7 @@ from petswipe_ops.cdn.invalidation import invalidate_release_paths
 from petswipe_ops.config import load_environment
 from petswipe_ops.errors import MissingBinaryError
 from petswipe_ops.platform.local.sandbox import LocalSandbox
-from tests.conftest import free_ports
+from petswipe_ops.ports import free_ports
 from tests.petswipe_cli.test_main import cli
 
 pytestmark = pytest.mark.integration

@@ -16,12 +16,12 @@ import pytest
 
 from petswipe_ops.config import load_environment
 from petswipe_ops.paths import project_root
+from petswipe_ops.ports import free_ports
 from petswipe_ops.slo import history
 from petswipe_ops.slo.freeze import ErrorBudgetSpent, check_release_budget, overrides_path
 from petswipe_ops.slo.reporting import produce_report
 from petswipe_ops.slo.rules import write_rules
 from petswipe_ops.slo.windows import windows_of
-from tests.conftest import free_ports
 from tests.fixtures.prometheus import load_rules, prometheus_on, query
 from tests.fixtures.remote_write import push
 from tests.fixtures.slo_history import Segment, router_samples

@@ -26,13 +26,14 @@ from petswipe_ops.paths import project_root
 from petswipe_ops.platform.aws.outputs import StackOutputs, terraform_dir
 from petswipe_ops.platform.aws.platform import AwsPlatform
 from petswipe_ops.platform.aws.sandbox.control import AwsSandbox
-from petswipe_ops.platform.aws.sandbox.moto import free_port, start_moto, stop_process
+from petswipe_ops.platform.aws.sandbox.moto import start_moto, stop_process
 from petswipe_ops.platform.aws.sandbox.stack import apply_stack
 from petswipe_ops.platform.aws.sandbox.state import (
     SANDBOX_CREDENTIALS,
     SandboxState,
     write_state,
 )
+from petswipe_ops.ports import free_port
 from tests.conftest import REPO
 
 AWS_ENV = {

@@ -16,9 +16,10 @@ from petswipe_ops.platform.aws.clients import AwsClients
 from petswipe_ops.platform.aws.errors import AwsAccessDenied, AwsError, AwsUnreachable
 from petswipe_ops.platform.aws.platform import AwsPlatform
 from petswipe_ops.platform.aws.router import AlbRouter
-from petswipe_ops.platform.aws.sandbox.moto import free_port, start_moto, stop_process
+from petswipe_ops.platform.aws.sandbox.moto import start_moto, stop_process
 from petswipe_ops.platform.aws.secrets import SecretsManagerStore
 from petswipe_ops.platform.aws.services import EcsServices
+from petswipe_ops.ports import free_port
 
 pytestmark = pytest.mark.integration
 
