@@ -128,6 +128,7 @@ class ChaosRunner:
         self.router_url = f"http://127.0.0.1:{local.router_port}"
         self.router = HaproxyRouter(HaproxyRuntime(self.run_dir / "haproxy.sock"))
         self._minor = 0
+        self._last_version = ""
 
     def cli(self, *args: str, extra: dict[str, str] | None = None, **popen) -> subprocess.Popen:
         """The CLI as a shell in a terminal starts it: in a process group of its own, which
@@ -147,7 +148,8 @@ class ChaosRunner:
 
     def _version(self) -> str:
         self._minor += 1
-        return f"7.{self._minor}.{int(time.time()) % 1000}"
+        self._last_version = f"7.{self._minor}.{int(time.time()) % 1000}"
+        return self._last_version
 
     def run(
         self, point_name: str, how: str, *, next_release: bool = False, attempts: int = 2
@@ -226,7 +228,9 @@ class ChaosRunner:
             result.next_release = self.next_release()
             if result.next_release != "promoted":
                 result.converged = False
-                result.problems.append(f"the next release ended {result.next_release}")
+                record = self._record(self._last_version)
+                why = f": {record.reason}" if record and record.reason else ""
+                result.problems.append(f"the next release ended {result.next_release}{why}")
         return result
 
     def next_release(self) -> str:
