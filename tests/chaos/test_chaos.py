@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from petswipe_ops.chaos import ChaosRunner, default_cases, relax_latency_slo, render_table
+from petswipe_ops.chaos import ChaosRunner, default_cases, interrupt_only, render_table
 from petswipe_ops.prefect_stack import PrefectStack
 
 pytestmark = pytest.mark.integration
@@ -32,16 +32,6 @@ def prefect_api(tmp_path_factory):
     stack.start_server()
     yield stack
     stack.stop()
-
-
-def interrupt_only(data: dict) -> None:
-    """The cases interrupt releases, they do not judge them: latency SLOs a loaded host
-    cannot breach, and the threshold gate over 60 requests, so every step lasts its 10 s
-    bake time at 80 requests a second. The probe's requests come on top; together they
-    stay well inside what one reference-service process answers on a busy two-core host,
-    so a failed probe request means a routing fault, not a saturated service."""
-    relax_latency_slo(data)
-    data["canary"].update(gate="threshold", min_requests=60, traffic_rate=80)
 
 
 def test_interrupted_releases_converge_and_the_next_release_goes_through(make_project, prefect_api):
