@@ -415,7 +415,8 @@ def interrupt_only(data: dict) -> None:
 
 def scratch_root(base: Path, source: Path) -> tuple[Path, dict[str, str]]:
     """A throwaway project root on free ports (its own deployments, migrations, run
-    folder and Prefect home), so the cases never touch a user's own sandbox."""
+    folder and Prefect home) with `interrupt_only`'s settings, so the cases never touch a
+    user's own sandbox."""
     root = base / "root"
     root.mkdir(parents=True)
     for name in ("sandbox", "policies", "terraform", "load_tests"):
